@@ -1,0 +1,148 @@
+"""The registry of the paper's claims and what checking each one found.
+
+A claim is one statement of the paper (split into parts ``thm2.a``, ``thm2.b`` ...), the layer
+that checks it, and either a check (a function returning an :class:`Outcome`) or the reason it is
+still open.  Checks never adjust a claim to make it pass: a statement that fails is ``refuted``,
+with a reproducible counterexample in ``details``.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["verified-symbolic", "verified-exact", "verified-sampled", "refuted", "open"]
+STATUSES: tuple[str, ...] = ("verified-symbolic", "verified-exact", "verified-sampled",
+                             "refuted", "open")
+Layer = Literal["symbolic", "exact", "sampled", "benchmark", "external"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check found."""
+
+    status: Status
+    method: str
+    evidence: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of the paper."""
+
+    id: str
+    statement: str
+    source: str
+    layer: Layer
+    check: Callable[[], Outcome] | None = None
+    open_reason: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    claim: Claim
+    outcome: Outcome
+    seconds: float
+    crashed: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.claim.id, "statement": self.claim.statement,
+                "source": self.claim.source, "layer": self.claim.layer,
+                "status": self.outcome.status, "method": self.outcome.method,
+                "evidence": self.outcome.evidence, "details": self.outcome.details,
+                "seconds": round(self.seconds, 3)}
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def _add(c: Claim) -> None:
+    if c.id in REGISTRY:
+        raise ValueError(f"claim {c.id!r} registered twice")
+    if c.id != c.id.lower():
+        raise ValueError(f"claim ids are lower-case, got {c.id!r}")
+    REGISTRY[c.id] = c
+
+
+def claim(id: str, statement: str, source: str, layer: Layer = "symbolic"
+          ) -> Callable[[Callable[[], Outcome]], Callable[[], Outcome]]:
+    """Register the decorated function as the check of claim ``id``."""
+    def register(fn: Callable[[], Outcome]) -> Callable[[], Outcome]:
+        _add(Claim(id, statement, source, layer, fn))
+        return fn
+    return register
+
+
+def pending(id: str, statement: str, source: str, layer: Layer, reason: str) -> None:
+    """Register a claim whose check belongs to a layer not built yet (status ``open``)."""
+    _add(Claim(id, statement, source, layer, None, reason))
+
+
+def run_claim(c: Claim) -> ClaimResult:
+    """Run one claim's check; a crash is reported as ``open`` with the error (never hidden)."""
+    start = time.perf_counter()
+    if c.check is None:
+        return ClaimResult(c, Outcome("open", "-", c.open_reason), 0.0)
+    try:
+        outcome = c.check()
+    except Exception as exc:  # noqa: BLE001 - a crashing check must still be reported
+        tb = traceback.format_exc(limit=3)
+        return ClaimResult(c, Outcome("open", "check crashed", f"{type(exc).__name__}: {exc}",
+                                      {"traceback": tb}), time.perf_counter() - start, True)
+    return ClaimResult(c, outcome, time.perf_counter() - start)
+
+
+def load() -> dict[str, Claim]:
+    """Import every module that registers claims and return the registry."""
+    from infonce_anchor.claims import pending as _pending  # noqa: F401
+    from infonce_anchor.claims import symbolic as _symbolic  # noqa: F401
+    return REGISTRY
+
+
+def _run_by_id(claim_id: str) -> ClaimResult:
+    return run_claim(load()[claim_id])
+
+
+def select(patterns: Iterable[str] | None = None, layers: Iterable[str] | None = None
+           ) -> list[Claim]:
+    """Claims whose id matches any glob in ``patterns`` and whose layer is in ``layers``."""
+    import fnmatch
+    claims = list(load().values())
+    if patterns:
+        pats = list(patterns)
+        claims = [c for c in claims if any(fnmatch.fnmatch(c.id, p) for p in pats)]
+    if layers:
+        wanted = set(layers)
+        claims = [c for c in claims if c.layer in wanted]
+    return claims
+
+
+def run_all(claims: list[Claim], *, workers: int = 1,
+            progress: Callable[[ClaimResult], None] | None = None) -> list[ClaimResult]:
+    """Run the checks (in ``workers`` processes when > 1), in registry order."""
+    results: dict[str, ClaimResult] = {}
+    runnable = [c for c in claims if c.check is not None]
+    for c in claims:
+        if c.check is None:
+            results[c.id] = run_claim(c)
+    if workers > 1 and len(runnable) > 1:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        # slowest first keeps the pool busy
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_run_by_id, c.id): c.id for c in runnable}
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[res.claim.id] = res
+                if progress:
+                    progress(res)
+    else:
+        for c in runnable:
+            res = run_claim(c)
+            results[c.id] = res
+            if progress:
+                progress(res)
+    return [results[c.id] for c in claims]
