@@ -317,3 +317,30 @@ def scale_and_shift(a: sp.Expr, b: sp.Expr, variable: sp.Symbol) -> sp.Expr | No
         return None
     c = sp.simplify(sp.powsimp(sp.expand_power_base(da / db, force=True), force=True))
     return c if variable not in c.free_symbols else None
+
+
+# ------------------------------------------------------------ excess risk (Thm 6 / 19)
+@lru_cache(maxsize=None)
+def critic_points(K: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
+    """``(s1..sK, r1..rK)``: true ratios ``s_i = r*(x_i)`` and the critic's ``r_i = r(x_i)``."""
+    return tuple(sp.Symbol(f"s{i}", positive=True) for i in range(1, K + 1)), slot_symbols(K)
+
+
+def pointwise_excess_risk(rule: ScoringRule, K: int, nu: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """``(L(r) - L(r*), L(r*))`` at one ``x_{1:K}``, as densities against ``prod_i q0(x_i)``.
+
+    In the symbols of :func:`critic_points`: ``sum_z p(z) p(x|z)/prod q0 [lambda_z(eta_theta) -
+    lambda_z(eta*)]`` with ``p(x|z)/prod q0 = s_z`` (1 for the anchor class).  Integrating
+    against ``q0^K`` gives ``L^lambda_{K;nu}(r) - L^lambda_{K;nu}(r*)``; Thm 6 and Thm 19 say it
+    is a Bregman divergence (checked in ``theory.identities.thm6`` / ``thm19``).
+    """
+    s, _ = critic_points(K)
+    at_star = rule.at(true_posterior(K, nu, s))
+    gap = sp.Integer(0)
+    optimum = sp.Integer(0)
+    for prior, slot, integrand in class_terms(rule, K, nu):
+        likelihood = s[slot - 1] if slot else sp.Integer(1)
+        star = at_star[slot] if nu != 0 else at_star[slot - 1]
+        gap += prior * likelihood * (integrand - star)
+        optimum += prior * likelihood * star
+    return gap, optimum

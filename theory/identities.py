@@ -18,6 +18,7 @@ from functools import lru_cache
 import sympy as sp
 
 from theory.generators import Generator, _evaluate, perspective
+from theory.dre import critic_points, pointwise_excess_risk
 from theory.propriety import tangential_gradient
 from theory.rules import (ScoringRule, bayes_risk, generating_function, induced_rule,
                           properise, regret, score_gradient, symmetric_rule)
@@ -234,36 +235,13 @@ def remark17(rule: ScoringRule) -> IdentityCheck:
 
 
 # ------------------------------------------------------------------- Thm 6 / Thm 19
-@lru_cache(maxsize=None)
-def critic_points(K: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
-    """``(r*(x_1..x_K), r(x_1..x_K))``: true ratios ``s1..sK`` and the critic's ``r1..rK``."""
-    from theory.dre import slot_symbols
-    return tuple(sp.Symbol(f"s{i}", positive=True) for i in range(1, K + 1)), slot_symbols(K)
-
-
-def _objective_gap(rule: ScoringRule, K: int, nu: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """Pointwise ``L(r) - L(r*)`` and ``L(r*)`` at one ``x_{1:K}``, divided by ``prod q0(x_i)``."""
-    from theory.dre import class_terms, true_posterior
-    s, r = critic_points(K)
-    at_star = rule.at(true_posterior(K, nu, s))
-    gap = sp.Integer(0)
-    optimum = sp.Integer(0)
-    offset = 0 if nu != 0 else 1
-    for prior, slot, integrand in class_terms(rule, K, nu):
-        likelihood = s[slot - 1] if slot else sp.Integer(1)
-        star = at_star[slot - offset] if nu != 0 else at_star[slot - 1]
-        gap += prior * likelihood * (integrand - star)
-        optimum += prior * likelihood * star
-    return gap, optimum
-
-
 def thm6(psi: Generator, nu: sp.Expr) -> IdentityCheck:
     """Thm 6 pointwise (K = M): ``L(r) - L(r*) = nu/(K+nu) B_Psi(rho*, rho_theta)`` per
     ``x_{1:K}`` against ``prod q0``, with ``rho = (r(x_1), ..., r(x_K))/nu``."""
     K = psi.classes
     s, r = critic_points(K)
     rule = induced_rule(psi, tidy_losses=False)
-    gap, _ = _objective_gap(rule, K, nu)
+    gap, _ = pointwise_excess_risk(rule, K, nu)
     rhs = nu / (K + nu) * bregman(psi.expr, psi.variables, tuple(x / nu for x in s),
                                   tuple(x / nu for x in r))
     return _result("thm6", f"{psi.name}, K = {K}, nu = {nu}",
@@ -275,7 +253,7 @@ def thm6_optimum(psi: Generator, nu: sp.Expr) -> IdentityCheck:
     """Thm 6: ``-L(r*) = nu/(K+nu) E_{q0^K}[Psi(rho*)]`` (pointwise against ``prod q0``)."""
     K = psi.classes
     s, _ = critic_points(K)
-    _, optimum = _objective_gap(induced_rule(psi, tidy_losses=False), K, nu)
+    _, optimum = pointwise_excess_risk(induced_rule(psi, tidy_losses=False), K, nu)
     rhs = nu / (K + nu) * _evaluate(psi, tuple(x / nu for x in s))
     return _result("thm6", f"{psi.name}, K = {K}, nu = {nu}",
                    "-L(r*) = nu/(K+nu) E_{q0^K}[Psi(rho*)] (pointwise)", canonical(-optimum - rhs))
@@ -289,7 +267,7 @@ def thm19(phi: Generator, nu: sp.Expr) -> IdentityCheck:
     K = phi.classes + (1 if nu == 0 else 0)
     s, r = critic_points(K)
     rule = symmetric_rule(phi, tidy_losses=False)
-    gap, _ = _objective_gap(rule, K, nu)
+    gap, _ = pointwise_excess_risk(rule, K, nu)
     density = (nu + sp.Add(*s)) / (K + nu)
     rhs = density * bregman(phi.expr, phi.variables, true_posterior(K, nu, s),
                             model_posterior(K, nu))
@@ -303,7 +281,7 @@ def thm19_optimum(phi: Generator, nu: sp.Expr) -> IdentityCheck:
     from theory.dre import true_posterior
     K = phi.classes + (1 if nu == 0 else 0)
     s, _ = critic_points(K)
-    _, optimum = _objective_gap(symmetric_rule(phi, tidy_losses=False), K, nu)
+    _, optimum = pointwise_excess_risk(symmetric_rule(phi, tidy_losses=False), K, nu)
     density = (nu + sp.Add(*s)) / (K + nu)
     rhs = density * _evaluate(phi, true_posterior(K, nu, s))
     return _result("thm19", f"{phi.name}, K = {K}, nu = {nu}",

@@ -15,8 +15,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from theory.errors import InputError
-from theory.generators import Generator, _evaluate
-from theory.symbols import class_probabilities, check_classes, odds_of, odds_symbols
+from theory.generators import Generator
+from theory.symbols import ALPHA, class_probabilities, check_classes, odds_of, odds_symbols
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,25 @@ def tidy(expr: sp.Expr) -> sp.Expr:
             candidates.append(step(expr))
         except (TypeError, ValueError, NotImplementedError):  # pragma: no cover
             continue
+    if ALPHA in expr.free_symbols:
+        try:
+            candidates.append(_partial_fractions_in_alpha(expr))
+        except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover
+            pass
     return min(candidates, key=lambda e: (sp.count_ops(e), len(str(e))))
+
+
+def _partial_fractions_in_alpha(expr: sp.Expr) -> sp.Expr:
+    """Partial fractions in ``alpha`` with the powers ``x**(alpha + k)`` held fixed (display:
+    turns the power rule's Eq. 8 output into ``||eta||_alpha^alpha/alpha - eta^(alpha-1)/(alpha-1)``)."""
+    expanded = sp.expand(sp.expand_power_exp(sp.expand(expr)))
+    powers = sorted({p for p in expanded.atoms(sp.Pow) if ALPHA in p.exp.free_symbols}, key=str)
+    held = {p: sp.Dummy() for p in powers}
+    rational = expanded.xreplace(held)
+    if ALPHA in rational.free_symbols:
+        rational = sp.apart(sp.together(rational), ALPHA)
+    back = sp.expand(rational.xreplace({v: k for k, v in held.items()}))
+    return sp.Add(*[sp.factor_terms(sp.powsimp(t, force=True)) for t in sp.Add.make_args(back)])
 
 
 def simplify_on_simplex(expr: sp.Expr, eta: Sequence[sp.Symbol]) -> sp.Expr:
