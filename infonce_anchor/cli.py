@@ -16,10 +16,18 @@ from pathlib import Path
 from theory.errors import InputError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the toolkit's error convention: one line ``error: ...``, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="infonce-anchor", description=(
+    p = _Parser(prog="infonce-anchor", description=(
         "Check and use the mathematics of InfoNCE-anchor (proper scoring rules, K-way JSD)."))
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     v = sub.add_parser("verify", help="the claims report: every statement of the paper, how it "
                        "was checked, what came out")
@@ -39,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("rule", help="your own generating function: the rule, its propriety "
                        "verdict and its DRE objectives")
-    r.add_argument("expression", help="Psi in rho (rho1..rhoM) or Phi in eta0..etaM")
+    r.add_argument("expression", help="Psi in rho (rho1..rhoM) or Phi in eta0..etaM; an "
+                   "expression starting with '-' goes last, after '--'")
     kind = r.add_mutually_exclusive_group(required=True)
     kind.add_argument("--symmetric", action="store_true", help="Phi on the simplex (Eq. 8)")
     kind.add_argument("--asymmetric", action="store_true", help="Psi on {1} x R_+^M (Eq. 6)")
@@ -78,13 +87,20 @@ def _verify(args: argparse.Namespace) -> int:
         raise InputError("--only", f"no claim matches {args.only}; see infonce-anchor verify")
     results = run_all(claims, workers=args.workers)
     if args.markdown:
-        Path(args.markdown).write_text(report.as_markdown(results))
+        _write(Path(args.markdown), report.as_markdown(results), "--markdown")
     print(report.as_json(results) if args.json else report.as_table(results))
     crashed = [r.claim.id for r in results if r.crashed]
     if crashed:
         print(f"error: checks crashed: {', '.join(crashed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _write(path: Path, text: str, argument: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        raise InputError(argument, f"cannot write {path} ({exc.strerror})") from None
 
 
 # ------------------------------------------------------------------------------ tables
@@ -95,10 +111,13 @@ def _tables(args: argparse.Namespace) -> int:
     rendered = tables.render(fmt, args.classes)
     if args.out:
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError("--out", f"cannot create directory {out} ({exc.strerror})") from None
         ext = {"markdown": "md", "latex": "tex", "json": "json"}[fmt]
         for key, text in rendered.items():
-            (out / f"{key}.{ext}").write_text(text + "\n")
+            _write(out / f"{key}.{ext}", text + "\n", "--out")
             print(out / f"{key}.{ext}")
         return 0
     if fmt == "json":
@@ -119,7 +138,8 @@ def _params(specs: list[str]) -> dict[str, object]:
             try:
                 params[name] = float(value) if any(c in value for c in ".eE") else int(value)
             except ValueError:
-                raise InputError("--param", f"value of {name} must be a number, got {value!r}")
+                raise InputError("--param", f"value of {name} must be a number, "
+                                 f"got {value!r}") from None
         else:
             params[name] = None
     return params

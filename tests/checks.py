@@ -31,16 +31,27 @@ def rationals(values: Sequence[Fraction | int]) -> tuple[sp.Rational, ...]:
 
 
 def evaluate(expr: sp.Expr, values: Mapping[sp.Symbol, object], digits: int = DIGITS) -> mpmath.mpf:
-    """``expr`` at exact rational ``values`` to ``digits`` significant digits (real part checked)."""
-    exact = sp.sympify(expr).xreplace({s: rational(v) if isinstance(v, Fraction) else
-                                       sp.sympify(v) for s, v in values.items()})
-    leftover = exact.free_symbols
-    assert not leftover, f"unassigned symbols {leftover} in {exact}"
-    number = sp.N(exact, digits, maxn=400)
-    re, im = number.as_real_imag()
-    assert abs(sp.N(im, 10)) <= 10 ** -(digits // 2), f"complex value {number}"
+    """``expr`` at rational ``values`` with ``digits + 10``-digit mpmath arithmetic.
+
+    (Substituting exact rationals into sympy powers with rational exponents can make sympy
+    factor huge integers; mpmath evaluation of the lambdified expression avoids that.)
+    """
+    expr = sp.sympify(expr)
+    free = sorted(expr.free_symbols, key=str)
+    missing = [s for s in free if s not in values]
+    assert not missing, f"unassigned symbols {missing} in {expr}"
+    fn = sp.lambdify(free, expr, modules="mpmath")
     with mpmath.workdps(digits + 10):
-        return mpmath.mpf(str(re))
+        args = []
+        for s in free:
+            q = sp.Rational(values[s]) if not isinstance(values[s], Fraction) else values[s]
+            num, den = (q.numerator, q.denominator) if isinstance(q, Fraction) else (q.p, q.q)
+            args.append(mpmath.mpf(num) / den)
+        value = fn(*args) if free else mpmath.mpmathify(sp.N(expr, digits + 10))
+        if isinstance(value, mpmath.mpc):
+            assert abs(value.imag) <= mpmath.mpf(10) ** -(digits // 2), f"complex value {value}"
+            value = value.real
+        return +mpmath.mpf(value)
 
 
 def random_values(symbols: Sequence[sp.Symbol], rng: random.Random,

@@ -35,8 +35,11 @@ def simplex_points(M: int, min_mass: Fraction | int | str = Fraction(1, 100),
     return st.lists(st.integers(1, max_weight), min_size=M + 1, max_size=M + 1).map(build)
 
 
+Point = tuple[Fraction, ...]
+
+
 def distinct_simplex_pairs(M: int, min_mass: Fraction = Fraction(1, 100)
-                           ) -> st.SearchStrategy[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]]:
+                           ) -> st.SearchStrategy[tuple[Point, Point]]:
     """Two points of the open simplex that differ (``(eta_star, eta_hat)``)."""
     return st.tuples(simplex_points(M, min_mass), simplex_points(M, min_mass)).filter(
         lambda pair: pair[0] != pair[1])

@@ -6,8 +6,6 @@ Every public input error is an :class:`theory.errors.InputError` whose message r
 
 from __future__ import annotations
 
-import tokenize
-
 import pytest
 import sympy as sp
 
@@ -71,12 +69,13 @@ def test_unknown_parameter_is_named():
     assert _message(excinfo).startswith("beta:")
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="theory bug: a special case silently overrides an "
-                   "explicit parameter: rule('brier', alpha=3) returns the alpha = 2 rule")
 def test_special_case_rejects_conflicting_parameter():
-    with pytest.raises(InputError):
+    # brier is power at alpha = 2: an explicit alpha = 3 must not be silently overridden
+    with pytest.raises(InputError) as excinfo:
         catalogue.rule("brier", alpha=3)
+    assert _message(excinfo).startswith("alpha:")
+    # the consistent value is accepted
+    assert catalogue.rule("brier", alpha=2).losses == catalogue.rule("brier").losses
 
 
 @pytest.mark.parametrize("M", [0, -1, 1.0, True, "2"])
@@ -123,15 +122,20 @@ def test_parse_generator_rejects_unparsable_text(text):
     assert _message(excinfo).startswith("expression:")
 
 
-@pytest.mark.xfail(strict=True, raises=tokenize.TokenError,
-                   reason="theory bug: an unclosed bracket escapes as tokenize.TokenError "
-                   "(parse_generator catches SyntaxError, TypeError, ValueError, SympifyError "
-                   "but not TokenError)")
-@pytest.mark.parametrize("text", ["rho*(", "log(rho"])
-def test_parse_generator_rejects_unclosed_bracket(text):
+@pytest.mark.parametrize("text", ["rho*(", "log(rho", "rho.x"])
+def test_parse_generator_rejects_text_that_breaks_the_tokenizer(text):
+    # tokenize.TokenError / AttributeError from parse_expr must surface as an InputError
     with pytest.raises(InputError) as excinfo:
         parse_generator(text, kind="asymmetric", classes=1)
     assert _message(excinfo).startswith("expression:")
+
+
+@pytest.mark.parametrize("text", ["f(rho)", "Psi(rho)"])
+def test_parse_generator_rejects_undefined_function(text):
+    with pytest.raises(InputError) as excinfo:
+        parse_generator(text, kind="asymmetric", classes=1)
+    assert _message(excinfo).startswith("expression:")
+    assert "unknown function" in _message(excinfo)
 
 
 @pytest.mark.parametrize("text", ["[rho]", "rho == 1"])
@@ -224,12 +228,10 @@ def test_check_slots_rejects_single_slot_without_anchor():
     assert _message(excinfo).startswith("nu:")
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="theory bug: check_slots(2, nan) raises TypeError "
-                   "('Invalid NaN comparison') instead of InputError('nu', ...)")
-def test_check_slots_rejects_nan_anchor():
+@pytest.mark.parametrize("nu", [float("nan"), float("inf"), sp.oo, sp.nan, sp.zoo])
+def test_check_slots_rejects_non_finite_anchor(nu):
     with pytest.raises(InputError) as excinfo:
-        dre.check_slots(2, float("nan"))
+        dre.check_slots(2, nu)
     assert _message(excinfo).startswith("nu:")
 
 

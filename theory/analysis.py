@@ -21,6 +21,10 @@ from theory.rules import ScoringRule, induced_rule, symmetric_rule
 from theory.symbols import NU
 
 
+#: Largest M the ``rule`` command derives symbolically.
+MAX_CLASSES = 12
+
+
 @dataclass(frozen=True)
 class RuleAnalysis:
     generator: Generator
@@ -80,11 +84,17 @@ class RuleAnalysis:
 def analyse_user_rule(text: str, *, kind: Kind, classes: int,
                       parameters: Mapping[str, object] | None = None) -> RuleAnalysis:
     """Parse, derive, certify and (when proper) build the DRE objectives of a user's generator."""
-    gen = parse_generator(text, kind=kind, classes=classes,
-                          parameters=parameters if parameters is not None else {"alpha": None})
+    if isinstance(classes, int) and classes > MAX_CLASSES:
+        raise InputError("classes", f"symbolic derivation is limited to M <= {MAX_CLASSES} "
+                         f"(the cost grows quickly with M), got {classes}")
+    params = dict(parameters) if parameters is not None else {"alpha": None}
+    gen = parse_generator(text, kind=kind, classes=classes, parameters=params)
     if gen.expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise InputError("--param", f"the parameter values make the generator undefined "
-                         f"({gen.expr}); e.g. alpha in {{0, 1}} divides by zero in power rules")
+        if any(v is not None for v in params.values()):
+            raise InputError("--param", f"the parameter values make the generator undefined "
+                             f"({gen.expr}); e.g. alpha in {{0, 1}} divides by zero in power "
+                             "rules")
+        raise InputError("expression", f"the generator is undefined ({gen.expr})")
     derive = induced_rule if kind == "asymmetric" else symmetric_rule
     rule = derive(gen)
     cert = check_propriety(rule)
@@ -93,12 +103,15 @@ def analyse_user_rule(text: str, *, kind: Kind, classes: int,
                             "minimiser need not be r*; Thm 6 / 19 need a convex generator)")
     M = rule.classes
     objectives = [dre_objective(rule, M, NU, require_proper=False)]
-    note = ""
+    note = "" if cert.strictly_proper else (
+        "proper but NOT strictly proper (the generator has flat directions): r* minimises the "
+        "objectives below but is not their unique minimiser (Thm 6's equality case needs a "
+        "strictly convex generator). ")
     if kind == "symmetric":
         # without the anchor the M + 1 classes are the K = M + 1 slots (InfoNCE-type, Table 7)
         objectives.append(dre_objective(rule, M + 1, 0, require_proper=False))
     else:
-        note = ("asymmetric rules need the anchor class (Eq. 6 is relative to class 0): "
-                "no nu = 0 objective")
+        note += ("asymmetric rules need the anchor class (Eq. 6 is relative to class 0): "
+                 "no nu = 0 objective")
     return RuleAnalysis(gen, rule, cert, tuple(objectives), note)
 

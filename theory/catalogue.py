@@ -13,7 +13,7 @@ so that the same definition gives both explicit ``M`` (Tables 3 and 4) and gener
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import sympy as sp
@@ -72,7 +72,9 @@ class CatalogueEntry:
         """The rule induced by the generator: Eq. 6 (asymmetric) or Eq. 8 (symmetric)."""
         gen = self.generator(M, **values)
         derive = induced_rule if self.kind == "asymmetric" else symmetric_rule
-        return derive(gen, name=self.name)
+        rule = derive(gen, name=self.name)
+        samples = tuple((p, self.samples) for p in gen.parameters)
+        return replace(rule, parameter_samples=samples) if samples else rule
 
     def _fixed(self, values: Mapping[str, object]) -> dict[sp.Symbol, sp.Expr]:
         names = {str(p): p for p in self.parameters}
@@ -170,12 +172,15 @@ def rule(name: str, M: int = 1, **values: object) -> ScoringRule:
     (-log(eta0), -log(eta1), -log(eta2))
     """
     base, fixed = SPECIAL_CASES.get(name, (name, {}))
+    for key, value in values.items():
+        if key in fixed and sp.nsimplify(value) != fixed[key]:
+            raise InputError(key, f"{name} is {base} with {key} = {fixed[key]}; got {key} = "
+                             f"{value} (use rule({base!r}, {key}=...) for other values)")
     derived = entry(base).rule(M, **{**values, **fixed})
     return derived if base == name else _renamed(derived, name)
 
 
 def _renamed(r: ScoringRule, name: str) -> ScoringRule:
-    from dataclasses import replace
     return replace(r, name=name)
 
 

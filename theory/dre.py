@@ -59,7 +59,12 @@ def check_slots(K: object, nu: object) -> tuple[int, sp.Expr]:
     """Validate ``K`` (integer >= 1) and ``nu`` (>= 0; ``K = 1`` needs ``nu > 0``)."""
     if isinstance(K, bool) or not isinstance(K, (int, sp.Integer)) or int(K) < 1:
         raise InputError("K", f"the number of slots must be an integer >= 1, got {K!r}")
-    nu_expr = sp.sympify(nu)
+    try:
+        nu_expr = sp.sympify(nu)
+    except (sp.SympifyError, TypeError, ValueError):
+        raise InputError("nu", f"the anchor weight must be a number >= 0, got {nu!r}") from None
+    if nu_expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or (nu_expr.is_number and not nu_expr.is_real):
+        raise InputError("nu", f"the anchor weight must be a finite number >= 0, got {nu!r}")
     if nu_expr.is_negative or (nu_expr.is_number and nu_expr.is_real is False):
         raise InputError("nu", f"the anchor weight must be >= 0, got {nu!r}")
     if nu_expr.is_number and nu_expr < 0:
@@ -254,9 +259,8 @@ def _at_model(lam: sp.Expr, j: sp.Symbol, which: int, lo: int) -> sp.Expr:
     """``lambda_which`` at ``eta = p_theta / ||p_theta||_1`` in aggregates."""
     expr = lam.subs(j, which).xreplace({ETA[INDEX]: P[INDEX] / NORM1})
     expr = expr.xreplace({ETA[which]: P[which] / NORM1})
+    # with lo == 1 (no anchor) P[0] never occurs and P1 = sum_i r(x_i)
     expr = _aggregate(expr).xreplace({P[1]: R1, P[0]: NU})
-    if lo == 1:
-        expr = expr.xreplace({NORM1: NORM1})  # nu absent: P1 = sum_i r(x_i)
     return tidy(sp.expand(expr))
 
 

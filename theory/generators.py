@@ -121,10 +121,16 @@ def parse_generator(text: str, *, kind: Kind, classes: int,
         local.update({str(s): s for s in class_probabilities(M)})
     try:
         expr = parse_expr(text, local_dict=local, transformations=standard_transformations)
-    except (SyntaxError, TypeError, ValueError, sp.SympifyError) as exc:
-        raise InputError("expression", f"cannot parse {text!r} as a sympy expression ({exc})")
-    if not isinstance(expr, sp.Expr):
-        raise InputError("expression", f"{text!r} is not a scalar expression")
+    except Exception as exc:  # noqa: BLE001 - tokenize, syntax, attribute errors alike
+        raise InputError("expression", f"cannot parse {text!r} as a sympy expression "
+                         f"({type(exc).__name__}: {exc})") from None
+    if not isinstance(expr, sp.Expr) or expr.has(sp.Lambda):
+        raise InputError("expression", f"{text!r} is not a scalar expression in the variables")
+    unknown = expr.atoms(AppliedUndef)
+    if unknown:
+        names = ", ".join(sorted(str(u.func) for u in unknown))
+        raise InputError("expression", f"unknown function(s) {names}: use sympy functions "
+                         "(log, exp, sqrt, ...) of the declared variables")
     used = tuple(p for p in params.values() if p in expr.free_symbols)
     gen = (AsymmetricGenerator if kind == "asymmetric" else SymmetricGenerator)(
         expr, M, used, name)

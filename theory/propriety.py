@@ -113,7 +113,8 @@ def _parameter_settings(rule: ScoringRule, given: Sequence[Mapping[sp.Symbol, ob
     if not rule.parameters:
         return [{}]
     import itertools
-    grids = [DEFAULT_PARAMETER_SAMPLES] * len(rule.parameters)
+    declared = dict(rule.parameter_samples)
+    grids = [declared.get(p, DEFAULT_PARAMETER_SAMPLES) for p in rule.parameters]
     return [dict(zip(rule.parameters, map(sp.Rational, values)))
             for values in itertools.product(*grids)]
 
@@ -264,9 +265,9 @@ def regret_value(rule: ScoringRule, eta_hat: Sequence[sp.Rational],
                  digits: int = 50) -> mpmath.mpf:
     """``Reg(eta_hat || eta*)`` at rational points, evaluated to ``digits`` digits."""
     expr = regret(rule, tuple(eta_hat), tuple(eta_star)).subs(values)
+    value = sp.N(expr, digits + 10)
     with mpmath.workdps(digits + 10):
-        value = sp.N(expr, digits)
-    return mpmath.mpf(str(value))
+        return mpmath.mpf(str(value))
 
 
 def find_witness(rule: ScoringRule, settings: list[dict[sp.Symbol, sp.Rational]] | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -28,6 +29,8 @@ class ScoringRule:
     losses: tuple[sp.Expr, ...]
     parameters: tuple[sp.Symbol, ...] = ()
     generator: Generator | None = None
+    #: admissible values per parameter, used by numeric checks: ``((alpha, (3/2, 2, 3)), ...)``
+    parameter_samples: tuple[tuple[sp.Symbol, tuple[Fraction, ...]], ...] = ()
 
     @property
     def classes(self) -> int:
@@ -40,6 +43,9 @@ class ScoringRule:
 
     def at(self, point: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
         """The loss vector at ``eta = point`` (generic functions are re-evaluated there)."""
+        if len(point) != len(self.losses):
+            raise InputError("point", f"a point of the simplex on classes 0..{self.classes} "
+                             f"has {len(self.losses)} coordinates, got {len(point)}")
         return tuple(_at(loss, self.eta, point) for loss in self.losses)
 
     def substitute(self, values: Mapping[sp.Symbol, object]) -> "ScoringRule":
@@ -47,7 +53,8 @@ class ScoringRule:
         gen = self.generator.substitute(fixed) if self.generator is not None else None
         return replace(self, losses=tuple(l.subs(fixed) for l in self.losses),
                        parameters=tuple(p for p in self.parameters if p not in fixed),
-                       generator=gen)
+                       generator=gen, parameter_samples=tuple(
+                           (p, v) for p, v in self.parameter_samples if p not in fixed))
 
 
 def _at(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.Expr]) -> sp.Expr:
@@ -196,6 +203,8 @@ def bayes_risk(rule: ScoringRule) -> sp.Expr:
 def expected_loss(rule: ScoringRule, eta_hat: Sequence[sp.Expr], eta_star: Sequence[sp.Expr]
                   ) -> sp.Expr:
     """``d(eta_hat || eta_star) = <eta_star, lambda(eta_hat)>``."""
+    if len(eta_star) != len(rule.losses):
+        raise InputError("eta_star", f"needs {len(rule.losses)} coordinates, got {len(eta_star)}")
     return sp.Add(*[s * l for s, l in zip(eta_star, rule.at(eta_hat))])
 
 

@@ -21,6 +21,8 @@ from theory.errors import InputError
 from theory.symbols import ALPHA, K_SYM, NU, check_classes
 
 FORMATS = ("markdown", "latex", "json")
+#: Largest M for Table 4 (explicit symbols; the derivation cost grows with M).
+MAX_TABLE4_CLASSES = 12
 LATEX_NAMES = {NORM1: r"\|p_\theta\|_1", POWER_SUM: r"\|p_\theta\|_\alpha^\alpha",
                LOG_SUM: r"\textstyle\sum_k \log p_{\theta,k}", R1: r"r(x_1)", R: r"r(x)",
                NU: r"\nu", ALPHA: r"\alpha", K_SYM: "K"}
@@ -211,6 +213,9 @@ def render(fmt: str, M: int = 2) -> dict[str, str]:
     """Every table in ``fmt`` (``markdown``, ``latex`` or ``json``): ``{table key: text}``."""
     if fmt not in FORMATS:
         raise InputError("format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    M = check_classes(M)
+    if M > MAX_TABLE4_CLASSES:
+        raise InputError("classes", f"Table 4 is derived for M <= {MAX_TABLE4_CLASSES}, got {M}")
     tables = all_tables(M)
     if fmt == "json":
         return {k: json.dumps(v, indent=2) for k, v in to_json(tables, M).items()}
