@@ -225,3 +225,17 @@ def test_model_and_true_posterior_sum_to_one():
         assert sp.simplify(sp.Add(*eta) - 1) == 0
         s = sp.symbols(f"s1:{K + 1}", positive=True)
         assert sp.simplify(sp.Add(*dre.true_posterior(K, nu, s)) - 1) == 0
+
+
+def test_prop20_invariance_hypothesis():
+    """App. E.2: catalogue rules are {z1, z2}-invariant on 1..K; a skewed rule is not."""
+    from theory.dre import prop20_invariant, swap_invariant
+    from theory.rules import custom_rule
+    from theory.symbols import class_probabilities
+
+    for name in ("log", "power", "kliep", "pseudo_spherical"):
+        assert prop20_invariant(catalogue.rule(name, M=3))
+    e = class_probabilities(2)
+    skewed = custom_rule([-sp.log(e[0]), -sp.log(e[1]), -2 * sp.log(e[2])])
+    assert not swap_invariant(skewed, 1, 2)
+    assert not prop20_invariant(skewed)

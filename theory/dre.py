@@ -131,6 +131,22 @@ def class_terms(rule: ScoringRule, K: int, nu: sp.Expr) -> list[tuple[sp.Expr, i
         (1 / (K + nu), z, losses[z]) for z in range(1, K + 1)]
 
 
+def swap_invariant(rule: ScoringRule, first: int, second: int) -> bool:
+    """App. E.2's ``{z1, z2}``-invariance: swapping ``eta_{z1}`` and ``eta_{z2}`` swaps
+    ``lambda_{z1}`` and ``lambda_{z2}`` (``lambda_{z1}(eta) = lambda_{z2}(eta')`` and vice versa)."""
+    eta = rule.eta
+    swap = {eta[first]: eta[second], eta[second]: eta[first]}
+    swapped = [loss.xreplace(swap) for loss in rule.losses]
+    return symbolic_zero(rule.losses[first] - swapped[second]) and \
+        symbolic_zero(rule.losses[second] - swapped[first])
+
+
+def prop20_invariant(rule: ScoringRule) -> bool:
+    """Prop 20's hypothesis: ``{z1, z2}``-invariance for every pair in ``1..M``."""
+    M = rule.classes
+    return all(swap_invariant(rule, a, b) for a in range(1, M + 1) for b in range(a + 1, M + 1))
+
+
 def prop20_reduction(rule: ScoringRule, K: int, nu: sp.Expr = NU) -> list[sp.Expr]:
     """Prop 20's step: relabelling slots ``1 <-> z`` maps class ``z``'s term onto class 1's.
 

@@ -18,7 +18,8 @@ import sympy as sp
 from infonce_anchor.claims.registry import Outcome, claim
 from theory import bounds, catalogue, identities as ids, limits, paper_rows
 from theory.dre import (LOG_SUM, NORM1, POWER_SUM, R, R1, dre_objective,
-                        general_objective, prop20_reduction, scale_and_shift, slot_symbols)
+                        general_objective, prop20_invariant, prop20_reduction, scale_and_shift,
+                        slot_symbols)
 from theory.generators import (Generator, SymmetricGenerator, generic_asymmetric,
                                generic_symmetric, parse_generator, perspective)
 from theory.propriety import ProprietyCertificate, check_propriety
@@ -326,6 +327,8 @@ def check_prop20() -> Outcome:
     for name in _names():
         for K in (1, 2, 3):
             rule = catalogue.entry(name).rule(K)
+            if not prop20_invariant(rule):
+                failures.append(f"{name}, K = {K}: not swap invariant")
             for res in prop20_reduction(rule, K, NU):
                 count += 1
                 if not (symbolic_zero(res) or numeric_zero(res)[0]):
@@ -333,9 +336,11 @@ def check_prop20() -> Outcome:
     e = class_probabilities(2)
     skewed = custom_rule([-sp.log(e[0]), -sp.log(e[1]), -2 * sp.log(e[2])], name="skewed")
     control = prop20_reduction(skewed, 2, NU)
-    control_detects = not all(symbolic_zero(r) for r in control)
-    evidence = (f"slot relabelling 1 <-> z maps class z's term onto class 1's for all {count} "
-                f"(rule, K, z) with K = 1, 2, 3 and symbolic nu; control: a rule that is not swap "
+    control_detects = not all(symbolic_zero(r) for r in control) and not prop20_invariant(skewed)
+    evidence = (f"every catalogue rule (K = 1, 2, 3) is {{z1, z2}}-invariant on the classes "
+                f"1..K (App. E.2's hypothesis), and slot relabelling 1 <-> z maps class z's term "
+                f"onto class 1's for all {count} (rule, K, z) with symbolic nu; control: a rule "
+                f"that is not swap "
                 f"invariant (lambda_2 = -2 log eta_2) is {'detected' if control_detects else 'MISSED'}")
     if failures or not control_detects:
         return Outcome("refuted", "slot relabelling", evidence + f"; failures: {failures}")
