@@ -1,0 +1,1 @@
+"""The registry of the paper's claims (``registry``) and the modules that check them."""
