@@ -1,4 +1,4 @@
-"""Command line: ``infonce-anchor verify | tables | rule``.
+"""Command line: ``infonce-anchor verify | tables | rule | kjs | divergence | bounds``.
 
 Every command has ``--json``; bad input prints one line ``error: <argument>: <rule>`` on stderr
 and exits with status 2.
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="declare a parameter (kept symbolic) or fix its value; alpha is declared "
                    "by default")
     r.add_argument("--json", action="store_true", help="print JSON")
+
+    from infonce_anchor import exact_cli
+    exact_cli.add_parsers(sub)
     return p
 
 
@@ -67,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args)
         if args.command == "tables":
             return _tables(args)
+        if args.command in ("kjs", "divergence", "bounds"):
+            from infonce_anchor import exact_cli
+            handler = {"kjs": exact_cli.kjs, "divergence": exact_cli.divergence,
+                       "bounds": exact_cli.bounds_table}[args.command]
+            return handler(args)
         return _rule(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
