@@ -37,7 +37,7 @@ def mutual_information_zx(q1, q0, K: int) -> float:
 def test_exact_claims_are_registered_with_the_exact_layer():
     ids = {"thm2.a", "thm2.b", "thm2.c", "thm2.worst-case", "thm3.minimise", "thm6.exact",
            "thm19.exact", "thm7.a", "thm7.c", "sec3.3.lee-shin", "sec3.3.alpha-not-bound",
-           "sec3.3.mlinfonce", "appendix-a"}
+           "sec3.3.mlinfonce", "appendix-a", "prop1.exact", "eq5.exact"}
     claims = load()
     for claim_id in ids:
         assert claims[claim_id].layer == "exact" and claims[claim_id].check is not None
@@ -143,3 +143,15 @@ def test_mlinfonce_below_kl():
     out = outcome("sec3.3.mlinfonce")
     assert out.status == "verified-exact"
     assert all(r["sup_D_ML"] <= r["KL"] + 1e-9 for r in out.details["runs"])
+
+
+def test_prop1_exact():
+    out = outcome("prop1.exact")
+    assert out.status == "verified-exact"
+    assert out.details["max_minus_log_k"] <= 0 and out.details["max_minus_kl"] <= 0
+
+
+def test_eq5_exact_is_below_kl_and_monotone():
+    out = outcome("eq5.exact")
+    assert out.status == "verified-exact"
+    assert out.details["max_minus_kl"] < 0 and out.details["max_increase"] <= 0
