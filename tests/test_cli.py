@@ -503,8 +503,9 @@ def test_verify_only_eq5_writes_markdown(capsys, tmp_path):
     assert rc == 0
     text = path.read_text()
     assert text.startswith("# Claims report")
-    ids = [f"eq5.{c}" for c in "abcd"]
-    for claim_id in ids:  # Eq. 5's parts (SPEC section 4): DV at 0, NWJ at inf, monotone, bound
+    # Eq. 5's parts (SPEC section 4): DV at 0, NWJ at inf, monotone, bound; and the exact check
+    ids = [f"eq5.{c}" for c in "abcd"] + ["eq5.exact"]
+    for claim_id in ids:
         assert f"`{claim_id}`" in text
         assert claim_id in out  # the terminal table too
     table_rows = [line for line in text.splitlines() if line.startswith("| `")]
