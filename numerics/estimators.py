@@ -15,7 +15,9 @@ name                loss                                                   estim
 ``smile``           ``L_JS``                                               ``E_q1[c] - log E_q0[e^{clip(c,-tau,tau)}]``
 ``pcc``             ``L_JS``                                               ``E_q1[c]`` (plug-in)
 ``drf``             ``-2 E_q1[e^c] + E_q0[e^{2c}]`` (chi^2, D-RFC)         ``E_q1[c]`` (plug-in)
-``f_dime``          NWJ loss                                                ``E_q1[c]`` (plug-in)
+``f_dime``          NWJ loss (the KL member of f-DIME)                      ``E_q1[c]`` (plug-in)
+``fdime_gan``       ``E_q1[softplus(-c)] + E_q0[softplus(c)]`` (f-GAN)      ``E_q1[c]`` (plug-in)
+``fdime_hellinger`` ``-(E_q1[1 - e^{-c/2}] - E_q0[e^{c/2} - 1])``           ``E_q1[c]`` (plug-in)
 ``alpha_infonce``   ``-D_alpha(r)`` (Poole et al. 2019)                    ``D_alpha(r)``
 ``mlinfonce``       ``-D_ML(r)`` (Song & Ermon 2020b)                      ``D_ML(r)``
 ==================  =====================================================  ==================
@@ -42,7 +44,7 @@ from numerics.kjs import infonce_divergence_result, log_score_objective_result
 from theory.errors import InputError
 
 ESTIMATORS = ("dv", "mine", "nwj", "infonce", "infonce_anchor", "js", "smile", "pcc", "drf",
-              "f_dime", "alpha_infonce", "mlinfonce")
+              "f_dime", "fdime_gan", "fdime_hellinger", "alpha_infonce", "mlinfonce")
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,14 @@ def population_estimator(name: str, critic: object, q1: object, q0: object, *,
         return EstimatorValue(name, -nwj(c, a, b), plug_in)
     if name == "js":
         return EstimatorValue(name, js_loss(c, a, b), nwj(c, a, b))
+    if name == "fdime_gan":
+        # f(u) = u log u - (u+1) log(u+1): T = f'(r) = log(r/(1+r)), f*(T) = -log(1 - e^T)
+        value = float(a @ np.log(r / (1 + r))) + float(b @ np.log(1 / (1 + r)))
+        return EstimatorValue(name, -value, plug_in)
+    if name == "fdime_hellinger":
+        # f(u) = (sqrt(u) - 1)^2: T = f'(r) = 1 - r^{-1/2}, f*(T) = T/(1 - T) = sqrt(r) - 1
+        value = float(a @ (1 - r ** -0.5)) - float(b @ (np.sqrt(r) - 1))
+        return EstimatorValue(name, -value, plug_in)
     if name == "pcc":
         return EstimatorValue(name, js_loss(c, a, b), plug_in)
     if name == "smile":

@@ -30,6 +30,3 @@ pending("fig2", "InfoNCE-anchor gives the best AUROC for kinase-target and ligan
 pending("table2", "In SSL on CIFAR-100 (ResNet-18) the anchor does not improve linear-probe "
         "accuracy over InfoNCE.", "Sec. 4.3, Table 2", "external",
         "needs CIFAR-100 and GPU pretraining of ResNet-18 (solo-learn); outside this toolkit")
-pending("table1.estimators", "Every Table 1 estimator (DV, NWJ, InfoNCE, MINE, JS, SMILE, "
-        "PCC/D-RFC, f-DIME, InfoNCE-anchor) as a minibatch loss agrees with its population "
-        "objective.", "Table 1", "sampled", SAMPLED)

@@ -123,6 +123,7 @@ def load() -> dict[str, Claim]:
     from infonce_anchor.claims import exact as _exact  # noqa: F401
     from infonce_anchor.claims import pending as _pending  # noqa: F401
     from infonce_anchor.claims import symbolic as _symbolic  # noqa: F401
+    from infonce_anchor.claims import torch_layer as _torch_layer  # noqa: F401
     ordered = sorted(REGISTRY.values(), key=lambda c: paper_order(c.id))
     return {c.id: c for c in ordered}
 
