@@ -1,4 +1,4 @@
-"""Command line: ``infonce-anchor verify | tables | rule | kjs | divergence | bounds``.
+"""Command line: ``infonce-anchor verify | tables | rule | kjs | divergence | bounds | train``.
 
 Every command has ``--json``; bad input prints one line ``error: <argument>: <rule>`` on stderr
 and exits with status 2.
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
 
     from infonce_anchor import exact_cli
     exact_cli.add_parsers(sub)
+    from infonce_anchor import train_cli
+    train_cli.add_parser(sub)
     return p
 
 
@@ -75,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = {"kjs": exact_cli.kjs, "divergence": exact_cli.divergence,
                        "bounds": exact_cli.bounds_table}[args.command]
             return handler(args)
+        if args.command == "train":
+            from infonce_anchor import train_cli
+            return train_cli.train(args)
         return _rule(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

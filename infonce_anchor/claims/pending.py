@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from infonce_anchor.claims.registry import pending
 
-SAMPLED = "needs trained torch critics (numerics/ torch layer, issue #4)"
 BENCH = "needs the MI-estimation benchmark sweeps (issue #5)"
 
-pending("sampled.infonce-kjs", "Critics trained with InfoNCE converge to the averaged D_KJS, "
-        "not the MI.", "Sec. 2.2 / Thm 2", "sampled", SAMPLED)
-pending("sampled.anchor-mi", "With InfoNCE-anchor the plug-in E_p[c] converges to the MI and "
-        "log r to log r*.", "Thm 3 / Sec. 3.1", "sampled", SAMPLED)
-pending("sampled.js", "JS (K = 1, nu = 1) is likewise consistent.", "Sec. 3", "sampled", SAMPLED)
 pending("fig1", "InfoNCE-anchor tracks the true MI (2-10 bits) with low bias and variance; "
         "InfoNCE saturates near log K; variational bounds are biased or unstable.",
         "Sec. 4.1, Fig. 1", "benchmark", BENCH)

@@ -1,0 +1,459 @@
+"""Training torch critics with the minibatch losses, and held-out MI estimates (issue #4).
+
+* Samplers: :class:`DiscreteJointSampler` (pairs ``(x, y)`` i.i.d. from a joint table, as
+  indices for the tabular critic or one-hot features for the others) and
+  :class:`GaussianSampler` (SPEC §7: correlated Gaussians in ``d = 10``, optionally cubic).
+* :func:`train`: Adam on :func:`numerics.torch_losses.minibatch_loss`, then a held-out
+  evaluation of the bound and the plug-in estimate ``E_p[c]`` over fresh batches, with Monte
+  Carlo standard errors.  ``runs = R`` trains ``R`` independent critics at once.
+* :func:`write_results`: CSV (or Parquet with pyarrow), one row per run, units in the column
+  names.
+
+**Seeds and streams.**  Run ``r`` of a call with ``seed`` uses the run seed ``s = seed + r`` for
+three independent streams: the critic's initialisation (a CPU ``torch.Generator`` seeded ``s``,
+see :mod:`numerics.torch_critics`), the training batches and the evaluation batches (generators
+on the training device seeded from ``numpy.random.SeedSequence([s, 1])`` and ``[s, 2]``, so that
+neither repeats the initialisation's random numbers).  Everything run ``r`` sees is a function of
+``s`` alone, so ``runs = 3`` with ``seed`` gives the per-run numbers of three ``runs = 1`` calls
+with ``seed``, ``seed + 1``, ``seed + 2`` (to float rounding: batched matmuls), and the summed
+loss gives each run its own gradient; Adam is elementwise, so one Adam over the batched
+parameters is ``R`` separate Adams.  On the CPU two identical calls give identical numbers; on a
+GPU the batches differ from the CPU's (device-side generators) and some kernels are not
+bit-reproducible.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+
+from numerics import torch_losses
+from numerics.mi import as_joint, mutual_information
+from numerics.torch_critics import (CRITICS, DEFAULT_EMBED, DEFAULT_HIDDEN, DEFAULT_LAYERS,
+                                    make_critic)
+from theory.errors import InputError
+
+TRAIN_STREAM, EVAL_STREAM = 1, 2
+
+
+# ------------------------------------------------------------------------------ samplers
+def _stream_seed(run_seed: int, stream: int) -> int:
+    return int(np.random.SeedSequence([run_seed, stream]).generate_state(1, np.uint64)[0])
+
+
+def stream_generator(run_seed: int, stream: int, device: torch.device | str = "cpu"
+                     ) -> torch.Generator:
+    """The generator of one run's training (``stream = 1``) or evaluation (2) batches."""
+    return torch.Generator(device=device).manual_seed(_stream_seed(run_seed, stream))
+
+
+class DiscreteJointSampler:
+    """Pairs ``(x, y)`` drawn i.i.d. from a joint table ``p(x, y)`` (rows ``x``, columns ``y``).
+
+    :meth:`sample` returns integer indices ``(B,)`` each; :meth:`inputs` turns them into what a
+    critic takes (indices for ``tabular``, one-hot features otherwise, ``dx = n_x``,
+    ``dy = n_y``).
+    """
+
+    discrete = True
+
+    def __init__(self, joint: object, *, normalize: bool = False) -> None:
+        self.joint = as_joint(joint, "joint", normalize=normalize)
+        self.n_x, self.n_y = self.joint.shape
+        self.dx, self.dy = self.n_x, self.n_y
+        self.true_mi_nats = mutual_information(self.joint)
+        self._probs: dict[str, torch.Tensor] = {}
+
+    def _flat_probs(self, device: torch.device) -> torch.Tensor:
+        key = str(device)
+        if key not in self._probs:
+            self._probs[key] = torch.as_tensor(self.joint.ravel(), dtype=torch.float64,
+                                               device=device)
+        return self._probs[key]
+
+    def sample(self, batch_size: int, generator: torch.Generator
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``batch_size`` pairs on the generator's device: ``(x_idx, y_idx)``, int64."""
+        probs = self._flat_probs(generator.device)
+        cells = torch.multinomial(probs, batch_size, replacement=True, generator=generator)
+        return cells // self.n_y, cells % self.n_y
+
+    def features(self, x_idx: torch.Tensor, y_idx: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One-hot float32 features ``(..., n_x)`` and ``(..., n_y)``."""
+        return (torch.nn.functional.one_hot(x_idx, self.n_x).float(),
+                torch.nn.functional.one_hot(y_idx, self.n_y).float())
+
+    def inputs(self, batch: tuple[torch.Tensor, torch.Tensor], critic_kind: str):
+        return batch if critic_kind == "tabular" else self.features(*batch)
+
+    def critic_dims(self) -> dict[str, int]:
+        return {"n_x": self.n_x, "n_y": self.n_y, "dx": self.dx, "dy": self.dy}
+
+    def describe(self) -> str:
+        return f"discrete joint {self.n_x}x{self.n_y}"
+
+
+class GaussianSampler:
+    """SPEC §7: ``x, eps ~ N(0, I_d)``, ``y = rho x + sqrt(1 - rho^2) eps`` with
+    ``rho = sqrt(1 - exp(-2 I / d))``, so that ``I(X; Y) = -(d/2) log(1 - rho^2) = I``; with
+    ``cubic=True`` ``y <- y^3`` (an invertible map of ``y``: the MI is unchanged)."""
+
+    discrete = False
+
+    def __init__(self, dim: int = 10, mi_nats: float = 1.0, cubic: bool = False) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise InputError("dim", f"must be an integer >= 1, got {dim!r}")
+        try:
+            mi = float(mi_nats)
+        except (TypeError, ValueError):
+            raise InputError("mi_nats", f"must be a number, got {mi_nats!r}") from None
+        if not (math.isfinite(mi) and mi >= 0):
+            raise InputError("mi_nats", f"must be a finite number >= 0, got {mi_nats!r}")
+        self.dim, self.dx, self.dy = dim, dim, dim
+        self.cubic = bool(cubic)
+        self.rho = math.sqrt(-math.expm1(-2.0 * mi / dim))
+        self.true_mi_nats = -(dim / 2.0) * math.log1p(-self.rho ** 2)
+
+    def sample(self, batch_size: int, generator: torch.Generator
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        shape = (batch_size, self.dim)
+        x = torch.randn(shape, generator=generator, device=generator.device)
+        eps = torch.randn(shape, generator=generator, device=generator.device)
+        y = self.rho * x + math.sqrt(1.0 - self.rho ** 2) * eps
+        return x, (y ** 3 if self.cubic else y)
+
+    def inputs(self, batch: tuple[torch.Tensor, torch.Tensor], critic_kind: str):
+        if critic_kind == "tabular":
+            raise InputError("critic", "the tabular critic needs a discrete joint, not "
+                             "Gaussian features")
+        return batch
+
+    def critic_dims(self) -> dict[str, int]:
+        return {"dx": self.dx, "dy": self.dy}
+
+    def describe(self) -> str:
+        return f"Gaussian d={self.dim}{' cubic' if self.cubic else ''}"
+
+
+# ------------------------------------------------------------------------------ progress
+class _Progress:
+    """tqdm when installed, else a line on stderr every tenth of the steps."""
+
+    def __init__(self, total: int, desc: str, enabled: bool) -> None:
+        self.total, self.desc, self.enabled, self.n = total, desc, enabled and total > 0, 0
+        self._bar = None
+        self._next = 0
+        self._start = time.perf_counter()
+        if not self.enabled:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self._next = max(1, total // 10)
+        else:
+            self._bar = tqdm(total=total, desc=desc, leave=False, file=sys.stderr)
+
+    def update(self, loss=None) -> None:
+        """One step; ``loss`` is a callable giving the current loss, called only when shown
+        (reading it synchronises a GPU)."""
+        self.n += 1
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.update(1)
+            if loss is not None and (self.n % 50 == 0 or self.n == self.total):
+                self._bar.set_postfix(loss=f"{loss():.4g}", refresh=False)
+            return
+        if self.n >= self._next or self.n == self.total:
+            rate = self.n / max(time.perf_counter() - self._start, 1e-9)
+            tail = f", loss {loss():.4g}" if loss is not None else ""
+            print(f"{self.desc}: {self.n}/{self.total} steps ({rate:.0f} steps/s{tail})",
+                  file=sys.stderr, flush=True)
+            self._next = min(self.total, self.n + max(1, self.total // 10))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+# ------------------------------------------------------------------------------ training
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.  Values in nats; with ``runs = 1`` the estimates are floats,
+    with ``runs > 1`` lists (one entry per run, run ``r`` having seed ``seed + r``).
+
+    ``kind`` says which estimate the estimator reports (``bound`` or ``plug-in``, Table 1) and
+    ``estimate_nats`` is that one; ``bound_nats`` is None for Type 3 estimators.  The standard
+    errors are Monte Carlo ones over the ``eval_batches`` held-out batches (sample std / sqrt(n)).
+    ``losses`` holds the training loss per step and run, shape ``(steps, runs)``.
+    """
+
+    estimator: str
+    critic_kind: str
+    kind: str
+    estimate_nats: Any
+    estimate_se_nats: Any
+    bound_nats: Any
+    bound_se_nats: Any
+    plugin_nats: Any
+    plugin_se_nats: Any
+    steps: int
+    batch_size: int
+    lr: float
+    device: str
+    seed: int
+    runs: int
+    K: int | None
+    nu: float | None
+    tau: float | None
+    alpha: float | None
+    eval_batches: int
+    true_mi_nats: float | None
+    seconds: float
+    losses: np.ndarray = field(repr=False)
+    critic: torch.nn.Module = field(repr=False)
+
+    VALUE_FIELDS = ("estimate_nats", "estimate_se_nats", "bound_nats", "bound_se_nats",
+                    "plugin_nats", "plugin_se_nats")
+
+    def per_run(self, name: str) -> list:
+        """The value ``name`` as a list over runs (also for ``runs = 1``)."""
+        value = getattr(self, name)
+        return list(value) if self.runs > 1 else [value]
+
+    def rows(self) -> list[dict[str, object]]:
+        """One flat dict per run (the rows of :func:`write_results`)."""
+        final = self.losses[-1] if len(self.losses) else [None] * self.runs
+        out = []
+        for r in range(self.runs):
+            row: dict[str, object] = {
+                "estimator": self.estimator, "critic": self.critic_kind, "kind": self.kind,
+                "run": r, "seed": self.seed + r, "device": self.device, "steps": self.steps,
+                "batch_size": self.batch_size, "lr": self.lr, "K": self.K, "nu": self.nu,
+                "tau": self.tau, "alpha": self.alpha, "eval_batches": self.eval_batches}
+            for name in self.VALUE_FIELDS:
+                row[name] = self.per_run(name)[r]
+            row["true_mi_nats"] = self.true_mi_nats
+            row["final_loss"] = None if final[r] is None else float(final[r])
+            row["seconds"] = self.seconds
+            out.append(row)
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: every field but the critic and the loss curve."""
+        return {k: getattr(self, k) for k in (
+            "estimator", "critic_kind", "kind", *self.VALUE_FIELDS, "true_mi_nats", "steps",
+            "batch_size", "lr", "device", "seed", "runs", "K", "nu", "tau", "alpha",
+            "eval_batches", "seconds")}
+
+
+def resolve_device(device: object = None) -> torch.device:
+    """``None``: CUDA when available, else the CPU; ``cuda`` without CUDA is an InputError."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError("device", f"expected cpu or cuda[:N], got {device!r}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError("device", "CUDA is not available on this machine; use cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InputError("device", f"no CUDA device {dev.index} "
+                             f"({torch.cuda.device_count()} available)")
+    elif dev.type != "cpu":
+        raise InputError("device", f"expected cpu or cuda[:N], got {device!r}")
+    return dev
+
+
+def _int(value: object, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(name, f"must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _effective_K_nu(estimator: str, batch_size: int, K: int | None, nu: float | None):
+    if estimator not in torch_losses.SLOT_LOSSES:
+        return K, nu
+    if estimator == "infonce":
+        return (batch_size - 1 if K is None else K), (0.0 if nu is None else float(nu))
+    return (batch_size - 1 if K is None else K), (1.0 if nu is None else float(nu))
+
+
+class TrainingDiverged(RuntimeError):
+    """The scores became NaN or infinite during training (lower the learning rate)."""
+
+
+def _stack(batches: list, critic_kind: str, sampler) -> tuple[torch.Tensor, torch.Tensor]:
+    xs, ys = zip(*(sampler.inputs(b, critic_kind) for b in batches))
+    return torch.stack(xs), torch.stack(ys)
+
+
+def _draw(sampler, generators: list[torch.Generator], batch_size: int, critic_kind: str):
+    """One batch per run from that run's own generator, stacked: ``(R, B, ...)``."""
+    return _stack([sampler.sample(batch_size, g) for g in generators], critic_kind, sampler)
+
+
+def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: int,
+          lr: float = 1e-4, seed: int, device: object = None, runs: int = 1,
+          K: int | None = None, nu: float | None = None, tau: float | None = None,
+          alpha: float | None = None, eval_batches: int = 20, progress: bool = True,
+          hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED,
+          mine_momentum: float = 0.99, lr_schedule: str = "constant") -> TrainResult:
+    """Train ``runs`` critics of kind ``critic_kind`` with the loss ``estimator`` for ``steps``
+    Adam steps on batches of ``batch_size`` pairs from ``sampler``; then estimate the MI on
+    ``eval_batches`` fresh batches of the same size (bound and plug-in, nats, with standard
+    errors).  ``lr_schedule``: ``constant`` (the paper's setting) or ``cosine`` (``lr`` decayed to
+    0 over the steps, which removes the stationary SGD noise when a critic should land on the
+    population optimum).  ``K, nu, tau, alpha`` go to :func:`numerics.torch_losses.minibatch_loss` (``K``
+    defaults to ``B - 1``, ``nu`` to 1 for the anchored losses)."""
+    if estimator not in torch_losses.LOSSES:
+        raise InputError("estimator", f"unknown estimator {estimator!r}; expected one of "
+                         f"{', '.join(torch_losses.LOSSES)}")
+    if critic_kind not in CRITICS:
+        raise InputError("critic", f"unknown critic {critic_kind!r}; expected one of "
+                         f"{', '.join(CRITICS)}")
+    if critic_kind == "tabular" and not getattr(sampler, "discrete", False):
+        raise InputError("critic", "the tabular critic needs a discrete joint sampler")
+    batch_size = _int(batch_size, "batch_size", 1)
+    if batch_size < 2:
+        kind = "InfoNCE-type slot losses" if estimator in torch_losses.SLOT_LOSSES else \
+            "every loss (its negatives are the off-diagonal pairs)"
+        raise InputError("batch_size", f"must be >= 2 for {estimator}: {kind} need "
+                         f"B >= 2, got {batch_size}")
+    steps = _int(steps, "steps", 0)
+    runs = _int(runs, "runs", 1)
+    seed = _int(seed, "seed", 0)
+    eval_batches = _int(eval_batches, "eval_batches", 2)
+    try:
+        lr = float(lr)
+    except (TypeError, ValueError):
+        raise InputError("lr", f"must be a number, got {lr!r}") from None
+    if not (math.isfinite(lr) and lr > 0):
+        raise InputError("lr", f"must be a finite number > 0, got {lr!r}")
+    dev = resolve_device(device)
+    loss_kw = {"K": K, "nu": nu, "tau": tau, "alpha": alpha}
+
+    critic = make_critic(critic_kind, **sampler.critic_dims(), hidden=hidden, layers=layers,
+                         embed=embed, runs=runs, seed=seed).to(dev)
+    if lr_schedule not in ("constant", "cosine"):
+        raise InputError("lr_schedule", f"must be constant or cosine, got {lr_schedule!r}")
+    optimizer = torch.optim.Adam(critic.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1)) \
+        if lr_schedule == "cosine" else None
+    mine_state = torch_losses.MineState(momentum=mine_momentum) if estimator == "mine" else None
+    train_gens = [stream_generator(seed + r, TRAIN_STREAM, dev) for r in range(runs)]
+    eval_gens = [stream_generator(seed + r, EVAL_STREAM, dev) for r in range(runs)]
+
+    losses = torch.empty((steps, runs), dtype=torch.float32, device=dev)
+    bar = _Progress(steps, f"train {estimator}/{critic_kind}", progress)
+    start = time.perf_counter()
+    try:
+        for step in range(steps):
+            x, y = _draw(sampler, train_gens, batch_size, critic_kind)
+            scores = critic(x, y)
+            out = _loss(estimator, scores, loss_kw, mine_state, step)
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.sum().backward()   # run r's gradient is that of its own loss
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            losses[step] = out.loss.detach()
+            bar.update(lambda: float(losses[step].mean()))
+    finally:
+        bar.close()
+
+    bounds, plugins, kind = [], [], None
+    with torch.no_grad():
+        for _ in range(eval_batches):
+            x, y = _draw(sampler, eval_gens, batch_size, critic_kind)
+            out = _loss(estimator, critic(x, y), loss_kw, None, None)
+            kind = out.kind
+            plugins.append(out.plugin_nats.double())
+            if out.bound_nats is not None:
+                bounds.append(out.bound_nats.double())
+    seconds = time.perf_counter() - start
+
+    plugin, plugin_se = _mean_se(plugins, runs)
+    bound, bound_se = _mean_se(bounds, runs) if bounds else ([None] * runs, [None] * runs)
+    estimate, estimate_se = (bound, bound_se) if kind == "bound" and bounds else \
+        (plugin, plugin_se)
+    K_eff, nu_eff = _effective_K_nu(estimator, batch_size, K, nu)
+
+    def shaped(values: list):
+        return values[0] if runs == 1 else values
+
+    return TrainResult(
+        estimator=estimator, critic_kind=critic_kind, kind=kind or "",
+        estimate_nats=shaped(estimate), estimate_se_nats=shaped(estimate_se),
+        bound_nats=shaped(bound), bound_se_nats=shaped(bound_se),
+        plugin_nats=shaped(plugin), plugin_se_nats=shaped(plugin_se),
+        steps=steps, batch_size=batch_size, lr=lr, device=str(dev), seed=seed, runs=runs,
+        K=K_eff, nu=nu_eff, tau=tau, alpha=alpha, eval_batches=eval_batches,
+        true_mi_nats=getattr(sampler, "true_mi_nats", None), seconds=seconds,
+        losses=losses.cpu().numpy(), critic=critic)
+
+
+def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state, step):
+    if scores.dim() == 2:
+        scores = scores.unsqueeze(0)
+    try:
+        return torch_losses.minibatch_loss(estimator, scores, mine_state=mine_state, **loss_kw)
+    except InputError as exc:
+        if exc.argument == "scores" and "finite" in exc.rule:
+            where = "at evaluation" if step is None else f"at step {step}"
+            raise TrainingDiverged(f"training diverged {where}: the critic's scores became "
+                                   "NaN or infinite; try a smaller learning rate") from None
+        raise
+
+
+def _mean_se(values: list[torch.Tensor], runs: int) -> tuple[list[float], list[float]]:
+    arr = torch.stack(values).cpu().numpy().reshape(len(values), runs)
+    mean = arr.mean(axis=0)
+    se = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
+    return [float(v) for v in mean], [float(v) for v in se]
+
+
+# ------------------------------------------------------------------------------ results
+def write_results(results: TrainResult | Iterable[TrainResult], path: str | Path, *,
+                  extra: dict[str, object] | None = None) -> Path:
+    """One row per run of every result (plus the ``extra`` columns on each row) to ``path``:
+    ``.csv`` (always available) or ``.parquet`` (needs pyarrow).  Values are in nats (columns
+    ``*_nats``); a missing value (e.g. the bound of a plug-in estimator) is an empty cell."""
+    if isinstance(results, TrainResult):
+        results = [results]
+    rows = [dict(row, **(extra or {})) for res in results for row in res.rows()]
+    if not rows:
+        raise InputError("results", "nothing to write (no results)")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError("path", f"results go to a .csv or .parquet file, got {str(path)!r}")
+    try:
+        if suffix == ".parquet":
+            try:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+            except ImportError:
+                raise InputError("path", "writing Parquet needs pyarrow (pip install pyarrow); "
+                                 "use a .csv path") from None
+            pq.write_table(pa.Table.from_pylist(rows), path)
+        else:
+            columns = list(dict.fromkeys(k for row in rows for k in row))
+            with path.open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns, restval="")
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    except OSError as exc:
+        raise InputError("path", f"cannot write {path} ({exc.strerror})") from None
+    return path
