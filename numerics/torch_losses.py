@@ -75,7 +75,7 @@ class MineState:
 
 
 # ------------------------------------------------------------------------------ validation
-def _check_scores(scores: object, name: str, square: bool) -> torch.Tensor:
+def _check_scores(scores: object, name: str, square: bool, finite: bool = True) -> torch.Tensor:
     if not isinstance(scores, torch.Tensor):
         raise InputError("scores", f"must be a torch tensor, got {type(scores).__name__}")
     if scores.ndim < 2:
@@ -83,7 +83,7 @@ def _check_scores(scores: object, name: str, square: bool) -> torch.Tensor:
     if square and scores.shape[-1] != scores.shape[-2]:
         raise InputError("scores", f"{name} needs a square (..., B, B) score matrix, got "
                          f"{tuple(scores.shape)}")
-    if not torch.isfinite(scores).all():
+    if finite and not torch.isfinite(scores).all():  # a device sync: trainers check losses
         raise InputError("scores", "scores must be finite (found NaN or inf)")
     if scores.dtype in (torch.float16, torch.bfloat16):
         scores = scores.float()  # losses in float32 at least (e.g. under bf16 autocast)
@@ -315,14 +315,15 @@ def _slots(K: object, B: int, largest: int) -> int:
 def minibatch_loss(name: str, scores: torch.Tensor, *, K: int | None = None,
                    nu: float | None = None, tau: float | None = None, alpha: float | None = None,
                    weights: tuple[object, object] | None = None,
-                   mine_state: MineState | None = None) -> LossOutput:
+                   mine_state: MineState | None = None, check_finite: bool = True) -> LossOutput:
     """The loss ``name`` on ``scores`` (``(..., B, B)``; leading dims are independent runs).
 
     ``K`` defaults to ``B - 1`` for every slot loss (Appendix B); InfoNCE allows ``K <= B`` (``K =
     B`` uses every column), the anchored losses ``K <= B - 1``.  ``nu`` defaults to 1 for the
     anchored losses; the scoring rules take ``nu = 0`` for their InfoNCE-type form (Table 7).
     ``weights=(p(x,y), p(x)p(y))`` gives the population value of a single-slot loss on the
-    alphabet grid.
+    alphabet grid.  ``check_finite=False`` skips the NaN / inf check of the scores, which costs
+    a device synchronisation per call; a training loop then checks its losses instead.
     """
     if name not in LOSSES:
         raise InputError("name", f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
@@ -330,9 +331,10 @@ def minibatch_loss(name: str, scores: torch.Tensor, *, K: int | None = None,
         if weights is not None:
             raise InputError("weights", f"{name} is a slot loss: its population value is the "
                              "expectation over batches (see numerics.objectives)")
-        return _slot_loss(name, _check_scores(scores, name, True), K=K, nu=nu, alpha=alpha)
+        return _slot_loss(name, _check_scores(scores, name, True, check_finite), K=K, nu=nu,
+                          alpha=alpha)
     if weights is None:
-        S = _check_scores(scores, name, True)
+        S = _check_scores(scores, name, True, check_finite)
         if S.shape[-1] < 2:
             raise InputError("scores", f"{name} needs B >= 2 (off-diagonal pairs), got "
                              f"B = {S.shape[-1]}")

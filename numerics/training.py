@@ -371,6 +371,9 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
             bar.update(lambda: float(losses[step].mean()))
     finally:
         bar.close()
+    if steps and not bool(torch.isfinite(losses).all()):
+        bad = int(torch.nonzero(~torch.isfinite(losses))[0, 0])
+        raise _diverged(f"at step {bad}")
 
     bounds, plugins, kind = [], [], None
     with torch.no_grad():
@@ -404,16 +407,22 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
 
 
 def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state, step):
+    """The minibatch loss; in training (``step`` given) without the per-call finiteness check
+    of the scores (a device sync each step): the losses are checked once after training."""
     if scores.dim() == 2:
         scores = scores.unsqueeze(0)
     try:
-        return torch_losses.minibatch_loss(estimator, scores, mine_state=mine_state, **loss_kw)
+        return torch_losses.minibatch_loss(estimator, scores, mine_state=mine_state,
+                                           check_finite=step is None, **loss_kw)
     except InputError as exc:
         if exc.argument == "scores" and "finite" in exc.rule:
-            where = "at evaluation" if step is None else f"at step {step}"
-            raise TrainingDiverged(f"training diverged {where}: the critic's scores became "
-                                   "NaN or infinite; try a smaller learning rate") from None
+            raise _diverged("at evaluation") from None
         raise
+
+
+def _diverged(where: str) -> "TrainingDiverged":
+    return TrainingDiverged(f"training diverged {where}: the critic's scores became NaN or "
+                            "infinite; try a smaller learning rate")
 
 
 def _mean_se(values: list[torch.Tensor], runs: int) -> tuple[list[float], list[float]]:
