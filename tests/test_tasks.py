@@ -1,0 +1,94 @@
+"""Benchmark tasks (``numerics.tasks``): exact ground truth, checked independently."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from numerics.tasks import (GaussianStaircase, ItemsTask, binary_entropy_bits,
+                            items_mi_bits)
+from theory.errors import InputError
+
+
+def brute_force_items_mi_bits(p: float, n0: int, n1: int) -> float:
+    """``I(X; Y)`` of one source by enumerating (item of X, item of Y): X uniform over the
+    ``n0 + n1`` items with class weight 1/2; Y a different item of class S XOR N."""
+    sizes = (n0, n1)
+    joint = {}
+    for c, i in itertools.chain(((0, i) for i in range(n0)), ((1, i) for i in range(n1))):
+        px = 0.5 / sizes[c]
+        for c2 in (0, 1):
+            pc2 = (1 - p) if c2 == c else p
+            choices = [j for j in range(sizes[c2]) if not (c2 == c and j == i)]
+            for j in choices:
+                joint[(c, i), (c2, j)] = px * pc2 / len(choices)
+    pxm, pym = {}, {}
+    for (x, y), v in joint.items():
+        pxm[x] = pxm.get(x, 0) + v
+        pym[y] = pym.get(y, 0) + v
+    return sum(v * math.log2(v / (pxm[x] * pym[y])) for (x, y), v in joint.items() if v > 0)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.05, 0.2, 0.5])
+@pytest.mark.parametrize("n0, n1", [(2, 2), (3, 5), (4, 3)])
+def test_items_mi_formula_matches_brute_force(p, n0, n1):
+    assert items_mi_bits(p, (n0, n1)) == pytest.approx(brute_force_items_mi_bits(p, n0, n1),
+                                                        abs=1e-12)
+
+
+def test_the_nominal_formula_misses_the_distinct_item_term():
+    # SPEC's d (1 - H_b(p)) is below the exact value whenever p < 1
+    exact = items_mi_bits(0.1, (178, 182), d=10)
+    nominal = 10 * (1 - binary_entropy_bits(0.1))
+    assert exact - nominal == pytest.approx(10 * 0.9 * math.log2(180 / 179), rel=0.05)
+
+
+def test_items_task_solves_p_for_the_target_and_samples_consistently():
+    rng = np.random.default_rng(0)
+    items = [rng.normal(0, 1, (5, 3)), rng.normal(5, 1, (6, 3))]
+    task = ItemsTask(items, d=2, mi_bits=1.2)
+    assert task.true_mi_bits == pytest.approx(1.2, abs=1e-12)
+    assert 0 < task.p < 0.5
+    x, y = task.sample_numpy(20000, np.random.default_rng(1))
+    assert x.shape == y.shape == (20000, 6)
+    # class of each item from its mean (the two pools are well separated)
+    sx, sy = x[:, :3].mean(1) > 2.5, y[:, :3].mean(1) > 2.5
+    flip_rate = float(np.mean(sx != sy))
+    assert flip_rate == pytest.approx(task.p, abs=4 * math.sqrt(task.p / 20000) + 1e-3)
+    same = sx == sy
+    assert not np.any(np.all(x[same, :3] == y[same, :3], axis=1))  # Y differs from X
+
+
+def test_gaussian_staircase_levels():
+    st = GaussianStaircase(steps_per_level=10, cubic=True)
+    assert st.total_steps == 50
+    assert st.true_mi_nats(0) == pytest.approx(2 * math.log(2))
+    assert st.true_mi_nats(49) == pytest.approx(10 * math.log(2))
+    assert st.sampler(25).cubic
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: GaussianStaircase(levels_bits=(-1.0,)), "levels_bits"),
+    (lambda: GaussianStaircase(steps_per_level=10).true_mi_nats(50), "step"),
+    (lambda: ItemsTask([np.zeros((3, 2))], 1, 0.5), "items"),
+    (lambda: ItemsTask([np.zeros((3, 2)), np.ones((3, 2))], 0, 0.5), "d"),
+    (lambda: ItemsTask([np.zeros((3, 2)), np.ones((3, 2))], 1, 5.0), "mi_bits"),
+    (lambda: items_mi_bits(0.1, (1, 3)), "class_sizes"),
+])
+def test_bad_input_names_the_argument(call, argument):
+    with pytest.raises(InputError) as info:
+        call()
+    assert str(info.value).startswith(f"{argument}:")
+
+
+def test_digits_task_ships_offline():
+    pytest.importorskip("sklearn")
+    from numerics.tasks import digits_task
+    task = digits_task(d=3, mi_bits=2.0)
+    assert task.true_mi_bits == pytest.approx(2.0, abs=1e-12)
+    assert task.nominal_mi_bits < task.true_mi_bits
+    x, y = task.sample_numpy(8, np.random.default_rng(0))
+    assert x.shape == (8, 3 * 64) and 0 <= x.min() and x.max() <= 1
