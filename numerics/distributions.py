@@ -19,12 +19,19 @@ def as_distribution(p: object, name: str, *, normalize: bool = False) -> np.ndar
     Errors (naming ``name``): not one-dimensional or empty, NaN or infinite entries, negative
     entries, or a sum off 1 by more than ``SUM_TOLERANCE`` (unless ``normalize``).
     """
+    return as_probabilities(p, name, ndim=1, normalize=normalize)
+
+
+def as_probabilities(p: object, name: str, *, ndim: int, normalize: bool = False) -> np.ndarray:
+    """``p`` as a float64 probability array with ``ndim`` dimensions (1: a law over an alphabet,
+    2: a joint table ``p(x, y)``), validated as in :func:`as_distribution`."""
+    what = "array of probabilities" if ndim == 1 else f"{ndim}-D table of probabilities"
     try:
         arr = np.asarray(p, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InputError(name, f"must be an array of probabilities, got {p!r}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise InputError(name, f"must be a non-empty 1-D array, got shape {arr.shape}")
+        raise InputError(name, f"must be an {what}, got {p!r}") from None
+    if arr.ndim != ndim or arr.size == 0:
+        raise InputError(name, f"must be a non-empty {ndim}-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise InputError(name, "entries must be finite numbers (found NaN or inf)")
     if np.any(arr < 0):

@@ -188,25 +188,18 @@ def choose_method(method: str, n0: int, K: int) -> str:
 
 
 def _infonce(split: Split, K: int, method: str, dps: int | None) -> Result:
-    """``D_InfoNCE = m_inf log K + sum p1 (log K + log r1) - E_joint[log(r(x_1) + S)]``."""
-    method = choose_method(method, split.p0.size, K)
+    """``D_InfoNCE(r) = log K - L_{K;0}(r)``: InfoNCE's loss is Eq. 4 at ``nu = 0`` (Sec. 3).
+    With one slot there is nothing to classify: exactly 0."""
     if K == 1:
-        return Result(_zero(dps), method, 0.0, dps)
-    if split.p1.size == 0:   # every x_1 has r = inf (q1 off q0's support): D = log K exactly
-        joint = Result(_zero(dps), method, 0.0, dps)
-    else:
-        joint = _joint_log(split, K, 0.0, method, dps)
+        return Result(_zero(dps), choose_method(method, split.p0.size, K), 0.0, dps)
+    loss = _log_objective(split, K, 0.0, method, dps)
     if dps is None:
-        const = (split.infinite_mass + float(split.p1.sum())) * math.log(K) + \
-            float(split.p1 @ np.log(split.r1))
-        value = const - joint.value
-        return Result(value, method, joint.error_estimate + 4 * EPS * (abs(const) + 1), None)
+        return Result(math.log(K) - loss.value, loss.method,
+                      loss.error_estimate + 4 * EPS * math.log(K), None)
     import mpmath as mp
     with mp.workdps(dps + 10):
-        const = (mp.mpf(split.infinite_mass) + mp.fsum(map(mp.mpf, split.p1))) * mp.log(K) + \
-            mp.fsum(mp.mpf(p) * mp.log(mp.mpf(r)) for p, r in zip(split.p1, split.r1))
-        value = const - joint.value
-    return Result(_rounded(value, dps), method, joint.error_estimate, dps)
+        value = mp.log(K) - loss.value
+    return Result(_rounded(value, dps), loss.method, loss.error_estimate, dps)
 
 
 def _log_objective(split: Split, K: int, nu: float, method: str, dps: int | None) -> Result:

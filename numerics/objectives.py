@@ -133,15 +133,12 @@ def resolve_rule(rule: object, alpha: object) -> tuple[str, float | None]:
 
 
 def _choose(method: str, name: str, alpha: float | None, n0: int, K: int) -> str:
-    if method == "auto":
-        if enumeration.count_types(max(n0, 1), K) <= 20_000:
-            return "types"
-        if name == "power" and alpha is not None and alpha > 0:
-            return "laplace"
-        raise InputError("K", f"{name} has no K-independent method (laplace serves log and "
-                         f"power with alpha > 0); K = {K} has too many type classes")
+    """:func:`numerics.kjs.choose_method`, refusing ``laplace`` where it does not apply."""
     chosen = choose_method(method, n0, K)
     if chosen == "laplace" and not (name == "log" or (name == "power" and alpha and alpha > 0)):
+        if method == "auto":
+            raise InputError("K", f"{name} has no K-independent method (laplace serves log and "
+                             f"power with alpha > 0); K = {K} has too many type classes")
         raise InputError("method", f"laplace serves the log and power (alpha > 0) scores, "
                          f"not {name}")
     return chosen

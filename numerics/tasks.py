@@ -41,6 +41,24 @@ def binary_entropy_bits(p: float) -> float:
     return -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
 
 
+class FeatureSampler:
+    """Samplers of feature vectors ``(x, y)`` of widths ``dx``, ``dy`` (not for tabular critics);
+    subclasses set ``dx``, ``dy`` and define ``sample`` and ``describe``."""
+
+    discrete = False
+    dx: int
+    dy: int
+
+    def inputs(self, batch, critic_kind: str):
+        if critic_kind == "tabular":
+            raise InputError("critic", f"the tabular critic needs a discrete joint, not the "
+                             f"features of {self.describe()}; use joint, separable or bilinear")
+        return batch
+
+    def critic_dims(self) -> dict[str, int]:
+        return {"dx": self.dx, "dy": self.dy}
+
+
 # ------------------------------------------------------------------------------ Gaussian
 @dataclass(frozen=True)
 class GaussianStaircase:
@@ -91,14 +109,12 @@ def items_mi_bits(p: float, class_sizes: Sequence[int], d: int = 1) -> float:
     return d * (1 - binary_entropy_bits(p) + leak)
 
 
-class ItemsTask:
+class ItemsTask(FeatureSampler):
     """``d`` binary sources carried by items of two classes (a sampler with exact MI).
 
     ``items[c]`` is an array of the feature vectors of class ``c``; ``mi_bits`` the target MI.
     ``p`` in ``[0, 1/2]`` is solved by ``brentq`` so that :func:`items_mi_bits` equals it.
     """
-
-    discrete = False
 
     def __init__(self, items: Sequence[np.ndarray], d: int, mi_bits: float) -> None:
         if len(items) != 2:
@@ -163,15 +179,6 @@ class ItemsTask:
         x, y = self.sample_numpy(batch_size, np.random.default_rng(seed))
         return (torch.as_tensor(x, device=generator.device),
                 torch.as_tensor(y, device=generator.device))
-
-    def inputs(self, batch, critic_kind: str):
-        if critic_kind == "tabular":
-            raise InputError("critic", "the items task has image features: use joint, "
-                             "separable or bilinear")
-        return batch
-
-    def critic_dims(self) -> dict[str, int]:
-        return {"dx": self.dx, "dy": self.dy}
 
     def describe(self) -> str:
         return f"items task d={self.d}, p={self.p:.6g}, MI={self.true_mi_bits:.4f} bits"

@@ -39,6 +39,7 @@ from numerics import torch_losses
 from numerics.mi import as_joint, mutual_information
 from numerics.torch_critics import (CRITICS, DEFAULT_EMBED, DEFAULT_HIDDEN, DEFAULT_LAYERS,
                                     make_critic)
+from numerics.tasks import FeatureSampler
 from theory.errors import InputError
 
 TRAIN_STREAM, EVAL_STREAM = 1, 2
@@ -102,12 +103,10 @@ class DiscreteJointSampler:
         return f"discrete joint {self.n_x}x{self.n_y}"
 
 
-class GaussianSampler:
+class GaussianSampler(FeatureSampler):
     """SPEC §7: ``x, eps ~ N(0, I_d)``, ``y = rho x + sqrt(1 - rho^2) eps`` with
     ``rho = sqrt(1 - exp(-2 I / d))``, so that ``I(X; Y) = -(d/2) log(1 - rho^2) = I``; with
     ``cubic=True`` ``y <- y^3`` (an invertible map of ``y``: the MI is unchanged)."""
-
-    discrete = False
 
     def __init__(self, dim: int = 10, mi_nats: float = 1.0, cubic: bool = False) -> None:
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
@@ -130,15 +129,6 @@ class GaussianSampler:
         eps = torch.randn(shape, generator=generator, device=generator.device)
         y = self.rho * x + math.sqrt(1.0 - self.rho ** 2) * eps
         return x, (y ** 3 if self.cubic else y)
-
-    def inputs(self, batch: tuple[torch.Tensor, torch.Tensor], critic_kind: str):
-        if critic_kind == "tabular":
-            raise InputError("critic", "the tabular critic needs a discrete joint, not "
-                             "Gaussian features")
-        return batch
-
-    def critic_dims(self) -> dict[str, int]:
-        return {"dx": self.dx, "dy": self.dy}
 
     def describe(self) -> str:
         return f"Gaussian d={self.dim}{' cubic' if self.cubic else ''}"
