@@ -37,14 +37,17 @@ import torch
 from theory.errors import InputError
 
 LOSSES = ("dv", "nwj", "infonce", "mine", "js", "smile", "drf", "fdime_kl", "fdime_gan",
-          "fdime_hellinger", "infonce_anchor", "power", "pseudo_spherical", "sym_inverse_log")
+          "fdime_hellinger", "infonce_anchor", "power", "pseudo_spherical", "sym_inverse_log",
+          "alpha_infonce", "mlinfonce")
 #: Losses over ``K`` slots per row (need ``B >= 2``).
-SLOT_LOSSES = ("infonce", "infonce_anchor", "power", "pseudo_spherical", "sym_inverse_log")
+SLOT_LOSSES = ("infonce", "infonce_anchor", "power", "pseudo_spherical", "sym_inverse_log",
+               "alpha_infonce")
 #: The estimate each estimator reports: the bound value or the plug-in ``E_p[c]`` (Table 1).
 REPORTS = {"dv": "bound", "nwj": "bound", "infonce": "bound", "mine": "bound", "js": "bound",
            "smile": "bound", "drf": "plug-in", "fdime_kl": "plug-in", "fdime_gan": "plug-in",
            "fdime_hellinger": "plug-in", "infonce_anchor": "plug-in", "power": "plug-in",
-           "pseudo_spherical": "plug-in", "sym_inverse_log": "plug-in"}
+           "pseudo_spherical": "plug-in", "sym_inverse_log": "plug-in",
+           "alpha_infonce": "bound", "mlinfonce": "bound"}
 
 
 @dataclass
@@ -290,6 +293,8 @@ def _slot_loss(name, S, *, K, nu, alpha) -> LossOutput:
         joint, _ = _log_score_terms(S, K_, 0.0)
         bound = math.log(K_) - joint
         return LossOutput(joint, bound, plugin, "bound")
+    if name == "alpha_infonce":
+        return _alpha_infonce(S, _slots(K, B, B), alpha, nu, plugin)
     nu_ = 1.0 if nu is None else float(nu)
     if name == "infonce_anchor" and not nu_ > 0:
         raise InputError("nu", f"InfoNCE-anchor needs nu > 0, got {nu!r}")
@@ -301,6 +306,42 @@ def _slot_loss(name, S, *, K, nu, alpha) -> LossOutput:
         loss = K_ / (K_ + nu_) * joint + nu_ / (K_ + nu_) * noise
         return LossOutput(loss, None, plugin, "plug-in")
     return LossOutput(_scoring_rule(name, S, K_, nu_, alpha), None, plugin, "plug-in")
+
+
+def _alpha_infonce(S, K: int, alpha, nu, plugin) -> LossOutput:
+    """alpha-InfoNCE (Poole et al. 2019's interpolated bound; Sec. 3.3, SPEC §4), per row:
+    ``c_ii - log(alpha e^{c_ii} + (1-alpha)/(K-1) sum_{j in the K-1 other slots} e^{c_ij})``,
+    in log space.  Its batch expectation is :func:`numerics.estimators.alpha_infonce`."""
+    if nu not in (None, 0, 0.0):
+        raise InputError("nu", "alpha-InfoNCE has no anchor (nu = 0)")
+    if K < 2:
+        raise InputError("K", f"alpha-InfoNCE needs K >= 2, got {K}")
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise InputError("alpha", f"alpha-InfoNCE needs alpha in (0, 1], got {alpha!r}") from None
+    if not 0 < a <= 1:
+        raise InputError("alpha", f"alpha-InfoNCE needs alpha in (0, 1], got {alpha!r}")
+    logits = _row_logits(S, _slot_columns(S.shape[-1], K, 0, S.device), 0.0)
+    positive = logits[..., 0]
+    if a == 1:
+        bound = torch.zeros_like(plugin)
+    else:
+        mixed = torch.cat([positive[..., None] + math.log(a),
+                           logits[..., 1:] + math.log((1 - a) / (K - 1))], dim=-1)
+        bound = (positive - torch.logsumexp(mixed, dim=-1)).mean(-1)
+    return LossOutput(-bound, bound, plugin, "bound")
+
+
+def _mlinfonce(S, plugin) -> LossOutput:
+    """MLInfoNCE (Song & Ermon 2020b, the reading of :mod:`numerics.estimators`) on one batch:
+    the ``n = B`` positives (diagonal) and ``B(B-1)`` negatives (off-diagonal) in one softmax,
+    ``m = B``: ``D_ML = log(B^2) + mean_i c_ii - logsumexp_{j,k} c_jk``.  The batch's negatives
+    share their x's and y's with the positives, so its expectation is D_ML's only up to that
+    dependence (unlike the slot losses, no per-row identity holds)."""
+    B = S.shape[-1]
+    bound = math.log(B * B) + plugin - torch.logsumexp(S.flatten(-2), dim=-1)
+    return LossOutput(-bound, bound, plugin, "bound")
 
 
 def _slots(K: object, B: int, largest: int) -> int:
@@ -333,6 +374,13 @@ def minibatch_loss(name: str, scores: torch.Tensor, *, K: int | None = None,
                              "expectation over batches (see numerics.objectives)")
         return _slot_loss(name, _check_scores(scores, name, True, check_finite), K=K, nu=nu,
                           alpha=alpha)
+    if name == "mlinfonce":
+        if weights is not None:
+            raise InputError("weights", "mlinfonce is a batch loss: no population weights")
+        S = _check_scores(scores, name, True, check_finite)
+        if S.shape[-1] < 2:
+            raise InputError("scores", f"mlinfonce needs B >= 2, got B = {S.shape[-1]}")
+        return _mlinfonce(S, torch.diagonal(S, dim1=-2, dim2=-1).mean(-1))
     if weights is None:
         S = _check_scores(scores, name, True, check_finite)
         if S.shape[-1] < 2:

@@ -274,7 +274,7 @@ def _int(value: object, name: str, minimum: int) -> int:
 def _effective_K_nu(estimator: str, batch_size: int, K: int | None, nu: float | None):
     if estimator not in torch_losses.SLOT_LOSSES:
         return K, nu
-    if estimator == "infonce":
+    if estimator in ("infonce", "alpha_infonce"):
         return (batch_size - 1 if K is None else K), (0.0 if nu is None else float(nu))
     return (batch_size - 1 if K is None else K), (1.0 if nu is None else float(nu))
 
@@ -333,48 +333,24 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
     dev = resolve_device(device)
     loss_kw = {"K": K, "nu": nu, "tau": tau, "alpha": alpha}
 
-    critic = make_critic(critic_kind, **sampler.critic_dims(), hidden=hidden, layers=layers,
-                         embed=embed, runs=runs, seed=seed).to(dev)
     if lr_schedule not in ("constant", "cosine"):
         raise InputError("lr_schedule", f"must be constant or cosine, got {lr_schedule!r}")
-    optimizer = torch.optim.Adam(critic.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1)) \
-        if lr_schedule == "cosine" else None
-    mine_state = torch_losses.MineState(momentum=mine_momentum) if estimator == "mine" else None
+    critic = make_critic(critic_kind, **sampler.critic_dims(), hidden=hidden, layers=layers,
+                         embed=embed, runs=runs, seed=seed).to(dev)
     train_gens = [stream_generator(seed + r, TRAIN_STREAM, dev) for r in range(runs)]
     eval_gens = [stream_generator(seed + r, EVAL_STREAM, dev) for r in range(runs)]
 
-    losses = torch.empty((steps, runs), dtype=torch.float32, device=dev)
-    bar = _Progress(steps, f"train {estimator}/{critic_kind}", progress)
-    start = time.perf_counter()
-    try:
-        for step in range(steps):
-            x, y = _draw(sampler, train_gens, batch_size, critic_kind)
-            scores = critic(x, y)
-            out = _loss(estimator, scores, loss_kw, mine_state, step)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.sum().backward()   # run r's gradient is that of its own loss
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            losses[step] = out.loss.detach()
-            bar.update(lambda: float(losses[step].mean()))
-    finally:
-        bar.close()
-    if steps and not bool(torch.isfinite(losses).all()):
-        bad = int(torch.nonzero(~torch.isfinite(losses))[0, 0])
-        raise _diverged(f"at step {bad}")
-
-    bounds, plugins, kind = [], [], None
-    with torch.no_grad():
-        for _ in range(eval_batches):
-            x, y = _draw(sampler, eval_gens, batch_size, critic_kind)
-            out = _loss(estimator, critic(x, y), loss_kw, None, None)
-            kind = out.kind
-            plugins.append(out.plugin_nats.double())
-            if out.bound_nats is not None:
-                bounds.append(out.bound_nats.double())
-    seconds = time.perf_counter() - start
+    losses, _, _ = optimise(critic, estimator, lambda step: sampler, steps=steps,
+                            batch_size=batch_size, critic_kind=critic_kind, loss_kw=loss_kw,
+                            generators=train_gens, lr=lr, lr_schedule=lr_schedule,
+                            mine_momentum=mine_momentum, progress=progress,
+                            desc=f"train {estimator}/{critic_kind}")
+    eval_start = time.perf_counter()
+    bounds, plugins, kind = evaluate(critic, estimator, sampler, batch_size=batch_size,
+                                     critic_kind=critic_kind, loss_kw=loss_kw,
+                                     generators=eval_gens, batches=eval_batches)
+    seconds = losses.seconds + time.perf_counter() - eval_start
+    losses = losses.values
 
     plugin, plugin_se = _mean_se(plugins, runs)
     bound, bound_se = _mean_se(bounds, runs) if bounds else ([None] * runs, [None] * runs)
@@ -393,7 +369,88 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
         steps=steps, batch_size=batch_size, lr=lr, device=str(dev), seed=seed, runs=runs,
         K=K_eff, nu=nu_eff, tau=tau, alpha=alpha, eval_batches=eval_batches,
         true_mi_nats=getattr(sampler, "true_mi_nats", None), seconds=seconds,
-        losses=losses.cpu().numpy(), critic=critic)
+        losses=losses, critic=critic)
+
+
+@dataclass
+class _Timed:
+    values: Any
+    seconds: float
+
+
+def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
+             batch_size: int, critic_kind: str, loss_kw: dict, generators: list,
+             lr: float, lr_schedule: str = "constant", mine_momentum: float = 0.99,
+             progress: bool = True, desc: str = "train", record: bool = False,
+             on_step=None):
+    """Adam on ``minibatch_loss(estimator)`` for ``steps`` steps; step ``t`` draws one batch per
+    run from ``sampler_at(t)`` with that run's generator.  No host sync inside the loop: the
+    per-step values stay on the device and are checked for NaN / inf once at the end.
+
+    Returns ``(losses, bounds, plugins)``, each a :class:`_Timed` of a float32 numpy array of shape
+    ``(steps, runs)`` (``seconds``: the loop's wall time, device synchronised).  ``bounds`` and
+    ``plugins`` (the estimator's bound and plug-in ``E_p[c]`` on each *training* batch, the
+    "stepwise" estimates of Sec. 4.1's benchmark) are recorded only with ``record=True``
+    (else None); a Type 3 estimator's bound is NaN.  ``on_step(t)`` runs after step ``t``
+    (e.g. a held-out evaluation at the end of a staircase level)."""
+    runs = len(generators)
+    device = next(critic.parameters()).device
+    optimizer = torch.optim.Adam(critic.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1)) \
+        if lr_schedule == "cosine" else None
+    mine_state = torch_losses.MineState(momentum=mine_momentum) if estimator == "mine" else None
+    losses = torch.empty((steps, runs), dtype=torch.float32, device=device)
+    bounds = torch.full((steps, runs), math.nan, dtype=torch.float32, device=device) \
+        if record else None
+    plugins = torch.empty((steps, runs), dtype=torch.float32, device=device) if record else None
+    bar = _Progress(steps, desc, progress)
+    start = time.perf_counter()
+    try:
+        for step in range(steps):
+            x, y = _draw(sampler_at(step), generators, batch_size, critic_kind)
+            out = _loss(estimator, critic(x, y), loss_kw, mine_state, step)
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.sum().backward()   # run r's gradient is that of its own loss
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            losses[step] = out.loss.detach()
+            if record:
+                plugins[step] = out.plugin_nats.detach()
+                if out.bound_nats is not None:
+                    bounds[step] = out.bound_nats.detach()
+            if on_step is not None:
+                on_step(step)
+            bar.update(lambda: float(losses[step].mean()))
+    finally:
+        bar.close()
+    if steps and not bool(torch.isfinite(losses).all()):
+        bad = int(torch.nonzero(~torch.isfinite(losses))[0, 0])
+        raise _diverged(f"at step {bad}")
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+
+    def host(t):
+        return None if t is None else _Timed(t.cpu().numpy(), seconds)
+    return host(losses), host(bounds), host(plugins)
+
+
+def evaluate(critic: torch.nn.Module, estimator: str, sampler, *, batch_size: int,
+             critic_kind: str, loss_kw: dict, generators: list, batches: int
+             ) -> tuple[list[torch.Tensor], list[torch.Tensor], str]:
+    """The bound (empty list for Type 3 estimators) and plug-in of ``batches`` held-out batches
+    per run (tensors of shape ``(runs,)``), and which one the estimator reports."""
+    bounds, plugins, kind = [], [], ""
+    with torch.no_grad():
+        for _ in range(batches):
+            x, y = _draw(sampler, generators, batch_size, critic_kind)
+            out = _loss(estimator, critic(x, y), loss_kw, None, None)
+            kind = out.kind
+            plugins.append(out.plugin_nats.double())
+            if out.bound_nats is not None:
+                bounds.append(out.bound_nats.double())
+    return bounds, plugins, kind
 
 
 def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state, step):

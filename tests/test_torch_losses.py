@@ -29,9 +29,11 @@ from theory.dre import LOG_SUM, NORM1, POWER_SUM, R1, general_objective  # noqa:
 from theory.errors import InputError  # noqa: E402
 from theory.symbols import ALPHA, K_SYM, NU, symbolic_zero  # noqa: E402
 
-PARAMS = {"smile": {"tau": 1.5}, "power": {"alpha": 2.0}, "pseudo_spherical": {"alpha": 2.0}}
+PARAMS = {"smile": {"tau": 1.5}, "power": {"alpha": 2.0}, "pseudo_spherical": {"alpha": 2.0},
+          "alpha_infonce": {"alpha": 0.5}}
 SINGLE = [n for n in LOSSES if n not in ("infonce", "infonce_anchor", "power",
-                                         "pseudo_spherical", "sym_inverse_log")]
+                                         "pseudo_spherical", "sym_inverse_log",
+                                         "alpha_infonce", "mlinfonce")]
 NUMPY_NAME = {"fdime_kl": "f_dime"}
 
 
@@ -261,3 +263,44 @@ def test_table1_claim_is_open_without_torch(monkeypatch):
     monkeypatch.setattr(torch_layer, "_torch", lambda: None)
     out = torch_layer.check_table1_estimators()
     assert out.status == "open" and "torch" in out.evidence
+
+
+# ------------------------------------------------------------------ reviewers' comparisons
+@pytest.mark.parametrize("B, K", [(3, 2), (3, 3), (4, 3)])
+@pytest.mark.parametrize("alpha", [0.1, 0.5])
+def test_alpha_infonce_minibatch_expectation_is_d_alpha(joint, critic, B, K, alpha):
+    """Reference: numerics.estimators.alpha_infonce (Laplace method) on the transposed joint."""
+    got = _batch_average(joint, critic, B, "alpha_infonce", K=K, alpha=alpha)
+    exact = mi.mi_estimator("alpha_infonce", critic.T, joint.T, K=K, alpha=alpha).loss
+    assert got == pytest.approx(exact, abs=1e-12)
+
+
+def test_alpha_infonce_at_one_over_k_is_infonce():
+    torch.manual_seed(0)
+    S = torch.randn(2, 6, 6, dtype=torch.float64) * 3
+    a = minibatch_loss("alpha_infonce", S, K=5, alpha=1 / 5)
+    b = minibatch_loss("infonce", S, K=5)
+    assert torch.allclose(a.bound_nats, b.bound_nats, atol=1e-12)
+
+
+def test_mlinfonce_batch_value_is_the_softmax_formula():
+    """Transcribed independently: each positive's log-probability among all B^2 scores,
+    plus log(n m) = log(B^2)."""
+    torch.manual_seed(1)
+    S = torch.randn(5, 5, dtype=torch.float64) * 4
+    probs = torch.softmax(S.flatten(), 0).reshape(5, 5)
+    expected = float(torch.log(25 * torch.diagonal(probs)).mean())
+    out = minibatch_loss("mlinfonce", S)
+    assert float(out.bound_nats) == pytest.approx(expected, abs=1e-12)
+    assert float(out.loss) == pytest.approx(-expected, abs=1e-12)
+    big = minibatch_loss("mlinfonce", S * 1e4)
+    assert torch.isfinite(big.loss)
+
+
+@pytest.mark.parametrize("kw, argument", [({"alpha": 0.0}, "alpha"), ({"alpha": 1.5}, "alpha"),
+                                         ({}, "alpha"), ({"alpha": 0.5, "K": 1}, "K"),
+                                         ({"alpha": 0.5, "nu": 1.0}, "nu")])
+def test_alpha_infonce_bad_input(kw, argument):
+    with pytest.raises(InputError) as info:
+        minibatch_loss("alpha_infonce", torch.zeros(4, 4), **kw)
+    assert info.value.argument == argument
