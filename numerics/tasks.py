@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize import brentq
@@ -59,23 +60,29 @@ class FeatureSampler:
         return {"dx": self.dx, "dy": self.dy}
 
 
-# ------------------------------------------------------------------------------ Gaussian
-@dataclass(frozen=True)
-class GaussianStaircase:
-    """The staircase of SPEC §7: ``levels_bits[i]`` for steps ``[i s, (i+1) s)``, ``s =
-    steps_per_level``."""
+# ------------------------------------------------------------------------------ staircases
+class Staircase:
+    """An MI schedule: level ``i`` (``levels_bits[i]`` bits) holds for the training steps
+    ``[i s, (i+1) s)``, ``s = steps_per_level`` (SPEC §7's "stepwise" mode).  Subclasses define
+    :meth:`_level_sampler`; each level's sampler is built once and carries its exact MI."""
 
-    levels_bits: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0)
-    steps_per_level: int = 4000
-    dim: int = 10
-    cubic: bool = False
+    levels_bits: tuple[float, ...]
+    steps_per_level: int
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if not self.levels_bits or any(not (math.isfinite(b) and b >= 0)
                                        for b in self.levels_bits):
             raise InputError("levels_bits", "MI levels must be finite numbers >= 0 (bits)")
-        if self.steps_per_level < 1:
-            raise InputError("steps_per_level", "must be >= 1")
+        if isinstance(self.steps_per_level, bool) or not isinstance(self.steps_per_level, int) \
+                or self.steps_per_level < 1:
+            raise InputError("steps_per_level", "must be an integer >= 1")
+
+    def _level_sampler(self, bits: float):
+        raise NotImplementedError
+
+    @cached_property
+    def level_samplers(self) -> tuple:
+        return tuple(self._level_sampler(b) for b in self.levels_bits)
 
     @property
     def total_steps(self) -> int:
@@ -86,14 +93,44 @@ class GaussianStaircase:
             raise InputError("step", f"must be in 0..{self.total_steps - 1}, got {step}")
         return step // self.steps_per_level
 
+    def sampler(self, step: int):
+        """The sampler of the level that contains training step ``step``."""
+        return self.level_samplers[self.level_index(step)]
+
     def true_mi_nats(self, step: int) -> float:
-        """The exact MI at ``step``: ``-(d/2) log(1 - rho^2)`` with the level's ``rho``."""
+        """The exact MI at ``step`` (nats)."""
         return self.sampler(step).true_mi_nats
 
-    def sampler(self, step: int):
+    def level_mi_nats(self) -> list[float]:
+        return [s.true_mi_nats for s in self.level_samplers]
+
+    def critic_dims(self) -> dict[str, int]:
+        return self.level_samplers[0].critic_dims()
+
+    @property
+    def discrete(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class GaussianStaircase(Staircase):
+    """The staircase of SPEC §7: correlated Gaussians in ``d = 10`` at 2, 4, 6, 8, 10 bits,
+    4000 steps each; ``cubic=True`` really applies ``y <- y^3`` (the MI is unchanged)."""
+
+    levels_bits: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0)
+    steps_per_level: int = 4000
+    dim: int = 10
+    cubic: bool = False
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _level_sampler(self, bits: float):
         from numerics.training import GaussianSampler
-        bits = self.levels_bits[self.level_index(step)]
         return GaussianSampler(self.dim, bits * LN2, cubic=self.cubic)
+
+    def describe(self) -> str:
+        return f"Gaussian{' cubic' if self.cubic else ''} staircase d={self.dim}"
 
 
 # ------------------------------------------------------------------------------ items task
@@ -140,45 +177,41 @@ class ItemsTask(FeatureSampler):
         width = self.items[0].shape[1]
         self.dx = self.dy = d * width
 
-    def sample_numpy(self, batch_size: int, rng: np.random.Generator
-                     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(x, y)``: ``(batch_size, d * features)`` arrays."""
-        s = rng.integers(0, 2, size=(batch_size, self.d))
-        flips = rng.random((batch_size, self.d)) < self.p
-        t = s ^ flips
-        xs, ys = [], []
-        for k in range(self.d):
-            xk = np.empty((batch_size, self.items[0].shape[1]), dtype=np.float32)
-            yk = np.empty_like(xk)
-            for c in (0, 1):
-                pool = self.items[c]
-                n = len(pool)
-                rows = np.nonzero(s[:, k] == c)[0]
-                ix = rng.integers(0, n, size=rows.size)
-                xk[rows] = pool[ix]
-                same = np.nonzero(t[:, k] == c)[0]
-                iy = rng.integers(0, n, size=same.size)
-                # a different item of the same class when X_k is in class c too
-                clash = (s[same, k] == c)
-                iy_clash = rng.integers(0, n - 1, size=int(clash.sum()))
-                # the X item of those rows, to skip it
-                x_items = np.full(batch_size, -1)
-                x_items[rows] = ix
-                src = x_items[same[clash]]
-                iy[clash] = iy_clash + (iy_clash >= src)
-                yk[same] = pool[iy]
-            xs.append(xk)
-            ys.append(yk)
-        return np.concatenate(xs, axis=1), np.concatenate(ys, axis=1)
+    def _pool(self, device) -> tuple:
+        """The items of both classes stacked on ``device``, the class offsets and sizes."""
+        import torch
+        key = str(device)
+        cache = self.__dict__.setdefault("_pools", {})
+        if key not in cache:
+            pool = torch.as_tensor(np.concatenate(self.items), device=device)
+            sizes = torch.tensor([len(c) for c in self.items], device=device)
+            offsets = torch.tensor([0, len(self.items[0])], device=device)
+            cache[key] = (pool, offsets, sizes)
+        return cache[key]
 
     def sample(self, batch_size: int, generator):
-        """torch tensors on the generator's device (the trainer's sampler protocol)."""
+        """``(x, y)``, each ``(batch_size, d * features)`` float32 on the generator's device,
+        drawn with torch ops only (no host round trip): ``S ~ Bern(1/2)``, ``T = S XOR N``,
+        ``X_k`` uniform in class ``S_k``, ``Y_k`` uniform in class ``T_k`` and, when ``T_k =
+        S_k``, uniform over the *other* ``n - 1`` items of that class."""
         import torch
-        seed = int(torch.randint(0, 2**62, (1,), generator=generator,
-                                 device=generator.device).item())
-        x, y = self.sample_numpy(batch_size, np.random.default_rng(seed))
-        return (torch.as_tensor(x, device=generator.device),
-                torch.as_tensor(y, device=generator.device))
+        dev = generator.device
+        pool, offsets, sizes = self._pool(dev)
+        shape = (batch_size, self.d)
+        s = torch.randint(0, 2, shape, generator=generator, device=dev)
+        flips = torch.rand(shape, generator=generator, device=dev) < self.p
+        t = torch.where(flips, 1 - s, s)
+        n_s = sizes[s]
+        ix = torch.minimum((torch.rand(shape, generator=generator, device=dev) * n_s).long(),
+                           n_s - 1)
+        same = t == s
+        choices = torch.where(same, sizes[t] - 1, sizes[t])
+        iy = torch.minimum((torch.rand(shape, generator=generator, device=dev) * choices).long(),
+                           choices - 1)
+        iy = torch.where(same & (iy >= ix), iy + 1, iy)   # skip X's own item
+        x = pool[offsets[s] + ix].reshape(batch_size, -1)
+        y = pool[offsets[t] + iy].reshape(batch_size, -1)
+        return x, y
 
     def describe(self) -> str:
         return f"items task d={self.d}, p={self.p:.6g}, MI={self.true_mi_bits:.4f} bits"
@@ -186,6 +219,33 @@ class ItemsTask(FeatureSampler):
 
 def digits_task(d: int, mi_bits: float, classes: tuple[int, int] = (0, 1)) -> ItemsTask:
     """The image task on scikit-learn's bundled 8x8 digits (ships offline), pixels in [0, 1]."""
+    return ItemsTask(list(digits_items(classes)), d, mi_bits)
+
+
+@dataclass(frozen=True, eq=False)
+class ItemsStaircase(Staircase):
+    """The image / text task of SPEC §7 as a staircase: at each level ``p`` is solved anew so
+    that the exact MI is the level (the public benchmark's stepwise image/text schedule keeps
+    ``p`` constant, a defect SPEC says not to reproduce).  ``items`` holds the two classes."""
+
+    items: tuple
+    d: int = 10
+    levels_bits: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0)
+    steps_per_level: int = 4000
+    name: str = "items"
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _level_sampler(self, bits: float) -> ItemsTask:
+        return ItemsTask(list(self.items), self.d, bits)
+
+    def describe(self) -> str:
+        return f"{self.name} staircase d={self.d}"
+
+
+def digits_items(classes: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 images of two classes of scikit-learn's bundled digits, pixels in [0, 1]."""
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -193,5 +253,18 @@ def digits_task(d: int, mi_bits: float, classes: tuple[int, int] = (0, 1)) -> It
                          "'infonce-anchor[bench]')") from None
     data = load_digits()
     images = data.data.astype(np.float32) / 16.0
-    items = [images[data.target == c] for c in classes]
-    return ItemsTask(items, d, mi_bits)
+    return tuple(images[data.target == c] for c in classes)
+
+
+def items_from_file(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes of items (e.g. sentence embeddings of IMDB reviews by sentiment) from an
+    ``.npz`` file with arrays ``class0`` and ``class1`` of shape ``(n_c, features)``."""
+    try:
+        with np.load(path) as data:
+            missing = {"class0", "class1"} - set(data.files)
+            if missing:
+                raise InputError("items", f"{path} lacks the array(s) {sorted(missing)}; "
+                                 "expected class0 and class1")
+            return data["class0"].astype(np.float32), data["class1"].astype(np.float32)
+    except (OSError, ValueError) as exc:
+        raise InputError("items", f"cannot read {path} as .npz ({exc})") from None

@@ -13,9 +13,9 @@ from numerics.tasks import (GaussianStaircase, ItemsTask, binary_entropy_bits,
 from theory.errors import InputError
 
 
-def brute_force_items_mi_bits(p: float, n0: int, n1: int) -> float:
-    """``I(X; Y)`` of one source by enumerating (item of X, item of Y): X uniform over the
-    ``n0 + n1`` items with class weight 1/2; Y a different item of class S XOR N."""
+def brute_force_items_joint(p: float, n0: int, n1: int) -> dict:
+    """``p(item of X, item of Y)`` of one source, enumerated from the task's definition: X
+    uniform in class S ~ Bern(1/2); Y a different item of class S XOR N, N ~ Bern(p)."""
     sizes = (n0, n1)
     joint = {}
     for c, i in itertools.chain(((0, i) for i in range(n0)), ((1, i) for i in range(n1))):
@@ -25,6 +25,12 @@ def brute_force_items_mi_bits(p: float, n0: int, n1: int) -> float:
             choices = [j for j in range(sizes[c2]) if not (c2 == c and j == i)]
             for j in choices:
                 joint[(c, i), (c2, j)] = px * pc2 / len(choices)
+    return joint
+
+
+def brute_force_items_mi_bits(p: float, n0: int, n1: int) -> float:
+    """``I(X; Y)`` of one source in bits from :func:`brute_force_items_joint`."""
+    joint = brute_force_items_joint(p, n0, n1)
     pxm, pym = {}, {}
     for (x, y), v in joint.items():
         pxm[x] = pxm.get(x, 0) + v
@@ -52,7 +58,8 @@ def test_items_task_solves_p_for_the_target_and_samples_consistently():
     task = ItemsTask(items, d=2, mi_bits=1.2)
     assert task.true_mi_bits == pytest.approx(1.2, abs=1e-12)
     assert 0 < task.p < 0.5
-    x, y = task.sample_numpy(20000, np.random.default_rng(1))
+    torch = pytest.importorskip("torch")
+    x, y = (t.numpy() for t in task.sample(20000, torch.Generator().manual_seed(1)))
     assert x.shape == y.shape == (20000, 6)
     # class of each item from its mean (the two pools are well separated)
     sx, sy = x[:, :3].mean(1) > 2.5, y[:, :3].mean(1) > 2.5
@@ -90,5 +97,40 @@ def test_digits_task_ships_offline():
     task = digits_task(d=3, mi_bits=2.0)
     assert task.true_mi_bits == pytest.approx(2.0, abs=1e-12)
     assert task.nominal_mi_bits < task.true_mi_bits
-    x, y = task.sample_numpy(8, np.random.default_rng(0))
-    assert x.shape == (8, 3 * 64) and 0 <= x.min() and x.max() <= 1
+    torch = pytest.importorskip("torch")
+    x, y = task.sample(8, torch.Generator().manual_seed(0))
+    assert x.shape == (8, 3 * 64) and 0 <= float(x.min()) and float(x.max()) <= 1
+
+
+def test_items_sampler_draws_the_enumerated_joint():
+    """The torch sampler's empirical (item X, item Y) frequencies against the enumerated joint:
+    a chi-square goodness-of-fit test (fixed seed) over every cell."""
+    torch = pytest.importorskip("torch")
+    from scipy.stats import chisquare
+    n0, n1 = 3, 4
+    items = [np.arange(n0, dtype=float)[:, None], np.arange(n0, n0 + n1, dtype=float)[:, None]]
+    task = ItemsTask(items, d=1, mi_bits=0.9)
+    x, y = task.sample(200_000, torch.Generator().manual_seed(3))
+    cells = x[:, 0].long() * (n0 + n1) + y[:, 0].long()
+    counts = np.bincount(cells.numpy(), minlength=(n0 + n1) ** 2)
+    joint = brute_force_items_joint(task.p, n0, n1)
+    expected = np.zeros((n0 + n1) ** 2)
+    for ((c, i), (c2, j)), v in joint.items():
+        expected[(i + c * n0) * (n0 + n1) + (j + c2 * n0)] = v
+    assert counts[expected == 0].sum() == 0          # Y never repeats X's item
+    keep = expected > 0
+    f_exp = expected[keep] * counts.sum() / expected[keep].sum()
+    assert chisquare(counts[keep], f_exp).pvalue > 1e-3
+
+
+def test_staircases_build_each_level_once_with_exact_mi():
+    torch = pytest.importorskip("torch")
+    from numerics.tasks import ItemsStaircase
+    rng = np.random.default_rng(0)
+    items = (rng.normal(0, 1, (6, 2)), rng.normal(3, 1, (7, 2)))
+    st = ItemsStaircase(items, d=3, levels_bits=(1.0, 2.0), steps_per_level=5)
+    assert st.sampler(0) is st.sampler(4) and st.sampler(5) is st.level_samplers[1]
+    assert st.level_mi_nats() == pytest.approx([math.log(2), 2 * math.log(2)], abs=1e-12)
+    assert st.sampler(0).p > st.sampler(9).p           # less noise at the higher level
+    x, _ = st.sampler(9).sample(4, torch.Generator().manual_seed(0))
+    assert x.shape == (4, 6)
