@@ -27,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--normalize", action="store_true", help="rescale the table to sum to 1")
     t.add_argument("--estimator", required=True, metavar="NAME",
                    help="dv, nwj, infonce, mine, js, smile, drf, fdime_kl, fdime_gan, "
-                   "fdime_hellinger, infonce_anchor, power, pseudo_spherical, sym_inverse_log")
+                   "fdime_hellinger, infonce_anchor, power, pseudo_spherical, sym_inverse_log, "
+                   "alpha_infonce, mlinfonce")
     t.add_argument("--critic", required=True, metavar="KIND",
                    help="tabular | joint | separable | bilinear")
     t.add_argument("--batch-size", required=True, metavar="B", help="pairs per batch (>= 2)")
@@ -42,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--K", metavar="K", help="slots per row (default B - 1)")
     t.add_argument("--tau", metavar="TAU", help="SMILE's clipping threshold")
     t.add_argument("--alpha", metavar="ALPHA", help="the scoring rule's parameter (power, "
-                   "pseudo_spherical)")
+                   "pseudo_spherical) or alpha-InfoNCE's alpha in (0, 1]")
     t.add_argument("--runs", default="1", metavar="R", help="independent runs trained at once "
                    "(default 1)")
     t.add_argument("--eval-batches", default="20", metavar="N",

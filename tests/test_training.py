@@ -20,7 +20,8 @@ JOINT = np.array([[0.20, 0.05, 0.05],
                   [0.03, 0.25, 0.02],
                   [0.05, 0.05, 0.30]])
 SMALL = {"hidden": 16, "layers": 2, "embed": 4}
-LOSS_PARAMS = {"smile": {"tau": 5.0}, "power": {"alpha": 2.0}, "pseudo_spherical": {"alpha": 2.0}}
+LOSS_PARAMS = {"smile": {"tau": 5.0}, "power": {"alpha": 2.0}, "pseudo_spherical": {"alpha": 2.0},
+               "alpha_infonce": {"alpha": 0.5}}
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
