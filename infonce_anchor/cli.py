@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="the claims report: every statement of the paper, how it "
                        "was checked, what came out")
     v.add_argument("--json", action="store_true", help="print JSON {claims: [...]} instead")
+    v.add_argument("--bench-results", metavar="DIR", help="benchmark sweep results to check "
+                   "Figs. 1 / 3 on (DIR/<sweep name>/levels.json, e.g. bench-results); default: "
+                   "the results shipped in benchmarks/results")
     v.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown")
     v.add_argument("--only", nargs="+", metavar="PATTERN", help="claim ids or globs (thm2.*)")
     v.add_argument("--layer", nargs="+", choices=["symbolic", "exact", "sampled", "benchmark",
@@ -62,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     exact_cli.add_parsers(sub)
     from infonce_anchor import train_cli
     train_cli.add_parser(sub)
+    from infonce_anchor import bench_cli
+    bench_cli.add_parser(sub)
     return p
 
 
@@ -80,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             from infonce_anchor import train_cli
             return train_cli.train(args)
+        if args.command == "bench":
+            from infonce_anchor import bench_cli
+            return bench_cli.bench(args)
         return _rule(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -95,6 +103,11 @@ def _verify(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError("--workers", f"must be >= 1, got {args.workers}")
+    if args.bench_results:
+        from infonce_anchor.claims.benchmark import ENV
+        if not Path(args.bench_results).is_dir():
+            raise InputError("--bench-results", f"no such directory: {args.bench_results}")
+        os.environ[ENV] = str(Path(args.bench_results).resolve())
     claims = select(args.only, args.layer)
     if not claims:
         raise InputError("--only", f"no claim matches {args.only}; see infonce-anchor verify")

@@ -121,6 +121,7 @@ def paper_order(claim_id: str) -> tuple[int, str]:
 
 def load() -> dict[str, Claim]:
     """Import every module that registers claims and return the registry, in paper order."""
+    from infonce_anchor.claims import benchmark as _benchmark  # noqa: F401
     from infonce_anchor.claims import exact as _exact  # noqa: F401
     from infonce_anchor.claims import pending as _pending  # noqa: F401
     from infonce_anchor.claims import symbolic as _symbolic  # noqa: F401

@@ -1,0 +1,377 @@
+"""Benchmark sweeps from TOML configs, stored as they finish and resumed (issue #5).
+
+A config names a task (a staircase of SPEC §7), the estimators (catalogue names of
+:data:`numerics.benchmark.ESTIMATORS` or variants), critics, batch sizes and seeds.  It expands
+into *units*: one training (a ``(loss, options)`` shared by every estimator that reads it) x
+critic x batch size x a block of seeds trained together by the batched trainer.  Each finished
+unit is written to ``OUT/units/<unit>.npz`` at once (atomically); a rerun skips the units whose
+file exists, so a stopped or crashed sweep resumes where it was.  The unit's file name carries a
+hash of every setting that changes its numbers, so editing the config never reuses a stale
+result.  Example (the keys and their defaults)::
+
+    name = "fig1-gaussian"
+    [task]
+    kind = "gaussian"          # gaussian | gaussian_cubic | digits | items
+    levels_bits = [2, 4, 6, 8, 10]
+    steps_per_level = 4000
+    dim = 10                   # gaussian tasks: dimension of x and y
+    d = 10                     # digits / items: binary sources
+    path = "emb.npz"           # items: arrays class0, class1 (e.g. text embeddings)
+    [train]
+    estimators = ["nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce", "spherical",
+                  "infonce_anchor"]
+    critics = ["joint", "separable"]
+    batch_sizes = [64]
+    seeds = 20                 # seeds first_seed .. first_seed + seeds - 1
+    first_seed = 0
+    runs_per_unit = 20         # seeds trained together (batched)
+    lr = 1e-4
+    hidden = 512
+    layers = 2
+    embed = 16
+    eval_batches = 16
+    [report]
+    window = 0.25              # training estimate: mean over the last quarter of each level
+    smooth_span = 200          # EMA span of the plotted curves
+    [variants.anchor_nu_0p1]   # an estimator variant: base + options
+    base = "infonce_anchor"
+    nu = 0.1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from numerics.benchmark import (ESTIMATORS, OPTION_NAMES, BenchEstimator, StaircaseRun,
+                                make_estimator, run_staircase)
+from theory.errors import InputError
+
+TASK_KINDS = ("gaussian", "gaussian_cubic", "digits", "items")
+TASK_DEFAULTS: dict[str, Any] = {"levels_bits": [2.0, 4.0, 6.0, 8.0, 10.0],
+                                 "steps_per_level": 4000, "dim": 10, "d": 10}
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "estimators": ["nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce", "spherical",
+                   "infonce_anchor"],
+    "critics": ["joint", "separable"], "batch_sizes": [64], "seeds": 20, "first_seed": 0,
+    "runs_per_unit": 20, "lr": 1e-4, "hidden": 512, "layers": 2, "embed": 16,
+    "eval_batches": 16}
+REPORT_DEFAULTS: dict[str, Any] = {"window": 0.25, "smooth_span": 200}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One training of a sweep: ``estimators`` all read the run of ``train_key``."""
+
+    train_key: str
+    estimators: tuple[BenchEstimator, ...]
+    critic: str
+    batch_size: int
+    first_seed: int
+    runs: int
+    digest: str
+
+    @property
+    def name(self) -> str:
+        last = self.first_seed + self.runs - 1
+        return (f"{self.train_key}__{self.critic}__B{self.batch_size}__"
+                f"s{self.first_seed}-{last}__{self.digest}")
+
+
+@dataclass
+class SweepConfig:
+    """A parsed, validated config (see the module docstring)."""
+
+    name: str
+    task: dict[str, Any]
+    train: dict[str, Any]
+    report: dict[str, Any]
+    estimators: list[BenchEstimator]
+    source: str = ""
+    _staircase: Any = field(default=None, repr=False)
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_file(cls, path: str | Path) -> "SweepConfig":
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise InputError("config", f"no such file: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError("config", f"{path} is not valid TOML ({exc})") from None
+        cfg = cls.from_dict(raw, base_dir=path.parent)
+        cfg.source = str(path)
+        return cfg
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> "SweepConfig":
+        known = {"name", "task", "train", "report", "variants"}
+        _no_unknown(raw, known, "config")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise InputError("name", "the config needs a name (a non-empty string)")
+        task = _section(raw, "task", {"kind", "levels_bits", "steps_per_level", "dim", "d",
+                                      "path", "classes"}, TASK_DEFAULTS)
+        if task.get("kind") not in TASK_KINDS:
+            raise InputError("task.kind", f"must be one of {', '.join(TASK_KINDS)}, got "
+                             f"{task.get('kind')!r}")
+        if task["kind"] == "items":
+            if "path" not in task:
+                raise InputError("task.path", "the items task needs path = an .npz file with "
+                                 "arrays class0 and class1")
+            if base_dir is not None and not Path(task["path"]).is_absolute():
+                task["path"] = str((base_dir / task["path"]).resolve())
+        train = _section(raw, "train", set(TRAIN_DEFAULTS), TRAIN_DEFAULTS)
+        report = _section(raw, "report", set(REPORT_DEFAULTS), REPORT_DEFAULTS)
+        _check_train(train)
+        estimators = _estimators(train["estimators"], raw.get("variants", {}))
+        return cls(name, task, train, report, estimators)
+
+    # ---------------------------------------------------------------- task
+    def staircase(self):
+        """The task's :class:`numerics.tasks.Staircase` (built once)."""
+        if self._staircase is None:
+            from numerics import tasks
+            t = self.task
+            levels = tuple(float(b) for b in t["levels_bits"])
+            steps = t["steps_per_level"]
+            if t["kind"] in ("gaussian", "gaussian_cubic"):
+                self._staircase = tasks.GaussianStaircase(levels, steps, int(t["dim"]),
+                                                          cubic=t["kind"] == "gaussian_cubic")
+            else:
+                items = tasks.digits_items(tuple(t.get("classes", (0, 1)))) \
+                    if t["kind"] == "digits" else tasks.items_from_file(t["path"])
+                self._staircase = tasks.ItemsStaircase(items, int(t["d"]), levels, steps,
+                                                       name=t["kind"])
+        return self._staircase
+
+    # ---------------------------------------------------------------- units
+    def units(self) -> list[Unit]:
+        """Every training of the sweep, in order: batch size, critic, training, seed block."""
+        by_key: dict[str, list[BenchEstimator]] = {}
+        for e in self.estimators:
+            by_key.setdefault(e.train_key, []).append(e)
+        tr = self.train
+        out = []
+        for B in tr["batch_sizes"]:
+            for critic in tr["critics"]:
+                for key, ests in by_key.items():
+                    for first in range(tr["first_seed"], tr["first_seed"] + tr["seeds"],
+                                       tr["runs_per_unit"]):
+                        runs = min(tr["runs_per_unit"], tr["first_seed"] + tr["seeds"] - first)
+                        digest = self._digest(ests[0], critic, B)
+                        out.append(Unit(key, tuple(ests), critic, B, first, runs, digest))
+        return out
+
+    def _digest(self, est: BenchEstimator, critic: str, B: int) -> str:
+        """A hash of everything that changes a unit's numbers (not its seeds: those are in
+        the name)."""
+        t = self.task
+        task = {k: t[k] for k in ("kind", "levels_bits", "steps_per_level") if k in t}
+        task.update({k: t[k] for k in (("dim",) if "gaussian" in t["kind"] else
+                                       ("d", "path", "classes")) if k in t})
+        payload = {"task": task, "loss": est.loss, "kw": est.loss_kwargs(B), "critic": critic,
+                   "B": B, **{k: self.train[k] for k in ("lr", "hidden", "layers", "embed",
+                                                         "eval_batches")}}
+        text = json.dumps(payload, sort_keys=True, default=float)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _no_unknown(section: dict, known: set[str], where: str) -> None:
+    bad = sorted(set(section) - known)
+    if bad:
+        raise InputError(where, f"unknown key(s) {bad}; expected {sorted(known)}")
+
+
+def _section(raw: dict, name: str, known: set[str], defaults: dict) -> dict[str, Any]:
+    section = raw.get(name, {})
+    if not isinstance(section, dict):
+        raise InputError(name, f"[{name}] must be a table")
+    _no_unknown(section, known, name)
+    return {**json.loads(json.dumps(defaults)), **section}
+
+
+def _check_train(tr: dict[str, Any]) -> None:
+    from numerics.torch_critics import CRITICS
+    for key in ("seeds", "runs_per_unit", "hidden", "layers", "embed", "eval_batches"):
+        v = tr[key]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(f"train.{key}", f"must be an integer >= 1, got {v!r}")
+    if isinstance(tr["first_seed"], bool) or not isinstance(tr["first_seed"], int) or \
+            tr["first_seed"] < 0:
+        raise InputError("train.first_seed", f"must be an integer >= 0, got {tr['first_seed']!r}")
+    if not isinstance(tr["lr"], (int, float)) or not tr["lr"] > 0:
+        raise InputError("train.lr", f"must be a number > 0, got {tr['lr']!r}")
+    for key, allowed in (("critics", CRITICS), ("estimators", None)):
+        v = tr[key]
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+            raise InputError(f"train.{key}", "must be a non-empty list of names")
+        if allowed is not None:
+            bad = [x for x in v if x not in allowed or x == "tabular"]
+            if bad:
+                raise InputError(f"train.{key}", f"unknown or unusable critic(s) {bad}; use "
+                                 "joint, separable or bilinear")
+    bs = tr["batch_sizes"]
+    if not isinstance(bs, list) or not bs or any(isinstance(b, bool) or not isinstance(b, int)
+                                                 or b < 2 for b in bs):
+        raise InputError("train.batch_sizes", f"must be a list of integers >= 2, got {bs!r}")
+
+
+def _estimators(names: list[str], variants: dict[str, Any]) -> list[BenchEstimator]:
+    if not isinstance(variants, dict):
+        raise InputError("variants", "[variants.NAME] tables, each with base = ESTIMATOR")
+    out = []
+    for n in names:
+        if n in variants:
+            spec = dict(variants[n])
+            if not isinstance(spec.get("base"), str):
+                raise InputError(f"variants.{n}.base", "a variant needs base = a catalogue "
+                                 f"estimator ({', '.join(ESTIMATORS)})")
+            base, label = spec.pop("base"), spec.pop("label", None)
+            _no_unknown(spec, set(OPTION_NAMES), f"variants.{n}")
+            out.append(make_estimator(n, base, label, **spec))
+        else:
+            out.append(make_estimator(n))
+    unused = sorted(set(variants) - set(names))
+    if unused:
+        raise InputError("variants", f"variant(s) {unused} are not in train.estimators")
+    return out
+
+
+# ------------------------------------------------------------------------------ running
+def unit_path(out_dir: Path, unit: Unit) -> Path:
+    return out_dir / "units" / f"{unit.name}.npz"
+
+
+def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None,
+              progress: bool = True, max_units: int | None = None, log=None) -> dict[str, Any]:
+    """Run every unit whose result is not yet in ``out_dir`` (at most ``max_units`` of them);
+    returns counts and the seconds spent.  Writes ``out_dir/config.json`` for provenance."""
+    out_dir = Path(out_dir)
+    (out_dir / "units").mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_text(json.dumps(
+        {"name": config.name, "source": config.source, "task": config.task,
+         "train": config.train, "report": config.report,
+         "estimators": [e.__dict__ | {"options": dict(e.options)} for e in config.estimators]},
+        indent=2, default=str))
+    units = config.units()
+    pending = [u for u in units if not unit_path(out_dir, u).exists()]
+    todo = pending if max_units is None else pending[:max_units]
+    staircase = config.staircase()
+    tr = config.train
+    bar = _units_bar(len(todo), progress)
+    seconds = 0.0
+    try:
+        for unit in todo:
+            run = run_staircase(unit.estimators[0], unit.critic, staircase,
+                                batch_size=unit.batch_size, seed=unit.first_seed,
+                                runs=unit.runs, lr=tr["lr"], device=device, hidden=tr["hidden"],
+                                layers=tr["layers"], embed=tr["embed"],
+                                eval_batches=tr["eval_batches"], progress=progress,
+                                desc=f"{unit.train_key}/{unit.critic}/B{unit.batch_size}")
+            run.save(unit_path(out_dir, unit))
+            seconds += run.seconds
+            if log is not None:
+                log(f"{unit.name}: {run.seconds:.1f} s")
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return {"units": len(units), "already_done": len(units) - len(pending), "ran": len(todo),
+            "left": len(pending) - len(todo), "seconds": seconds}
+
+
+def _units_bar(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    import sys
+    return tqdm(total=total, desc="units", file=sys.stderr, position=0)
+
+
+# ------------------------------------------------------------------------------ results
+def load_units(config: SweepConfig, out_dir: str | Path
+               ) -> tuple[list[tuple[Unit, StaircaseRun]], list[Unit]]:
+    """The finished units of ``config`` in ``out_dir`` and the missing ones."""
+    out_dir = Path(out_dir)
+    done, missing = [], []
+    for unit in config.units():
+        path = unit_path(out_dir, unit)
+        (done.append((unit, StaircaseRun.load(path))) if path.exists() else missing.append(unit))
+    return done, missing
+
+
+def summary_rows(config: SweepConfig, out_dir: str | Path) -> list[dict[str, Any]]:
+    """Per estimator, critic, batch size, source and level: bias / sd / MSE in bits over every
+    finished seed (seed blocks of one training pooled)."""
+    import numpy as np
+
+    from numerics.benchmark import level_estimates, level_statistics
+    done, _ = load_units(config, out_dir)
+    window = float(config.report["window"])
+    groups: dict[tuple, list] = {}
+    for unit, run in done:
+        for est in unit.estimators:
+            groups.setdefault((est.name, unit.critic, unit.batch_size), []).append((est, run))
+    rows = []
+    for (name, critic, B), items in groups.items():
+        est, first = items[0]
+        for source in ("heldout", "train"):
+            values = np.concatenate([level_estimates(run, est, source, window)
+                                     for _, run in items], axis=1)
+            if np.isnan(values).all():
+                continue
+            for level, st in enumerate(level_statistics(values, first.level_mi_nats)):
+                rows.append({"estimator": name, "label": est.label, "reports": est.report,
+                             "source": source, "critic": critic, "batch_size": B,
+                             "level": level, **st.in_bits(),
+                             "steps_per_level": first.settings["steps_per_level"],
+                             "lr": first.settings["lr"],
+                             "loss_kwargs": json.dumps(first.settings["loss_kwargs"])})
+    return rows
+
+
+def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
+    """The per-run, per-level estimates (nats) of every finished estimator: the compact record
+    (``levels.json``) from which the claims recompute their statistics.  Layout: ``{"settings":
+    ..., "entries": [{estimator, label, reports, critic, batch_size, true_nats, heldout_nats,
+    train_nats}]}`` with ``(levels, runs)`` nested lists; NaN (a diverged run) as None."""
+    import numpy as np
+
+    from numerics.benchmark import level_estimates
+    done, missing = load_units(config, out_dir)
+    window = float(config.report["window"])
+    groups: dict[tuple, list] = {}
+    for unit, run in done:
+        for est in unit.estimators:
+            groups.setdefault((est.name, unit.critic, unit.batch_size), []).append((est, run))
+
+    def listed(a):
+        return [[None if not np.isfinite(v) else float(v) for v in row] for row in a]
+    entries = []
+    for (name, critic, B), items in groups.items():
+        est, first = items[0]
+        entries.append({
+            "estimator": name, "label": est.label, "reports": est.report, "critic": critic,
+            "batch_size": B, "true_nats": [float(v) for v in first.level_mi_nats],
+            **{f"{src}_nats": listed(np.concatenate(
+                [level_estimates(run, est, src, window) for _, run in items], axis=1))
+               for src in ("heldout", "train")}})
+    devices = sorted({run.meta.get("device", "?") for _, run in done})
+    return {"name": config.name, "task": config.task, "train": config.train,
+            "report": config.report, "devices": devices, "missing_units": len(missing),
+            "train_seconds": round(sum(run.seconds for _, run in done), 1),
+            "entries": entries}
+
+
+__all__ = ["SweepConfig", "Unit", "level_table", "load_units", "run_sweep", "summary_rows",
+           "unit_path"]

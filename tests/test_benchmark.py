@@ -1,0 +1,245 @@
+"""The MI-estimation benchmark (issue #5): estimator views, per-level statistics, staircase
+runs, TOML sweeps that resume, and the ``bench`` command.  Reference values are computed here
+from their definitions (numpy), not copied from the code under test."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numerics.benchmark import (ESTIMATORS, FIGURE1, StaircaseRun, level_estimates,
+                                level_statistics, make_estimator, smooth)
+from numerics.sweep import SweepConfig, load_units, run_sweep, summary_rows
+from theory.errors import InputError
+
+CONFIGS = Path(__file__).resolve().parent.parent / "benchmarks" / "configs"
+
+
+def tiny_config(**train) -> dict:
+    return {"name": "tiny",
+            "task": {"kind": "gaussian", "levels_bits": [1, 3], "steps_per_level": 6},
+            "train": {"estimators": ["nwj", "nwj_plugin", "infonce_anchor"],
+                      "critics": ["separable"], "batch_sizes": [8], "seeds": 3,
+                      "runs_per_unit": 2, "lr": 1e-3, "hidden": 8, "eval_batches": 2, **train}}
+
+
+# ------------------------------------------------------------------ estimators
+def test_figure1_columns_are_six_trainings():
+    keys = {ESTIMATORS[n].train_key for n in FIGURE1}
+    assert len(FIGURE1) == 8 and len(keys) == 6
+    assert ESTIMATORS["nwj"].train_key == ESTIMATORS["nwj_plugin"].train_key
+    assert ESTIMATORS["nwj"].report == "bound" and ESTIMATORS["nwj_plugin"].report == "plug-in"
+    assert ESTIMATORS["spherical"].loss_kwargs(64) == {"K": None, "nu": 1.0, "tau": None,
+                                                      "alpha": 2.0}
+
+
+def test_variants_set_nu_or_nu_over_k():
+    v = make_estimator("anchor_small_nu", "infonce_anchor", nu=0.1)
+    assert v.loss_kwargs(16)["nu"] == 0.1 and v.train_key != ESTIMATORS["infonce_anchor"].train_key
+    r = make_estimator("anchor_ratio", "infonce_anchor", nu_over_k=0.5)
+    assert r.loss_kwargs(16)["nu"] == pytest.approx(0.5 * 15)      # K = B - 1
+    assert make_estimator("x", "infonce_anchor", nu_over_k=0.5, K=4).loss_kwargs(16)["nu"] == 2.0
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda: make_estimator("nope"), "estimator"),
+    (lambda: make_estimator("v", "nope", nu=1), "base"),
+    (lambda: make_estimator("v", "infonce_anchor", gamma=1), "options"),
+])
+def test_estimator_errors_name_the_argument(call, argument):
+    with pytest.raises(InputError) as info:
+        call()
+    assert info.value.argument == argument
+
+
+# ------------------------------------------------------------------ statistics
+def test_level_statistics_from_the_definitions():
+    est = np.array([[1.0, 2.0, 4.0], [0.5, np.nan, 1.5]])
+    truth = np.array([2.0, 1.0])
+    a, b = level_statistics(est, truth)
+    assert a.mean_nats == pytest.approx(7 / 3) and a.bias_nats == pytest.approx(1 / 3)
+    assert a.sd_nats == pytest.approx(np.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2
+                                               + (4 - 7 / 3) ** 2) / 2))
+    assert a.mse_nats2 == pytest.approx((1 + 0 + 4) / 3)
+    # MSE = bias^2 + (n-1)/n sd^2
+    assert a.mse_nats2 == pytest.approx(a.bias_nats ** 2 + 2 / 3 * a.sd_nats ** 2)
+    assert (b.runs, b.diverged) == (2, 1) and b.bias_nats == pytest.approx(0.0)
+    bits = a.in_bits()
+    assert bits["bias_bits"] == pytest.approx(a.bias_nats / math.log(2))
+    assert bits["mse_bits2"] == pytest.approx(a.mse_nats2 / math.log(2) ** 2)
+
+
+def synthetic_run(steps_per_level=4, levels=2, runs=2) -> StaircaseRun:
+    steps = steps_per_level * levels
+    plugin = np.arange(steps * runs, dtype=np.float32).reshape(steps, runs)
+    return StaircaseRun({"steps_per_level": steps_per_level}, np.array([1.0, 2.0]),
+                        np.full((steps, runs), np.nan, np.float32), plugin,
+                        np.full((levels, runs), np.nan), np.array([[0.1, 0.2], [0.3, 0.4]]),
+                        0.0)
+
+
+def test_training_window_is_the_tail_mean_of_each_level():
+    run = synthetic_run()
+    anchor = ESTIMATORS["infonce_anchor"]
+    got = level_estimates(run, anchor, "train", window=0.5)
+    # level 0: steps 2, 3 -> plugin rows [4, 5], [6, 7]; level 1: steps 6, 7
+    assert got.tolist() == [[5.0, 6.0], [13.0, 14.0]]
+    assert level_estimates(run, anchor, "heldout").tolist() == [[0.1, 0.2], [0.3, 0.4]]
+    with pytest.raises(InputError):
+        level_estimates(run, anchor, "test")
+
+
+def test_smooth_is_the_recursive_ema():
+    x = np.array([[0.0], [4.0], [np.nan], [2.0]])
+    a = 2 / (3 + 1)
+    e1 = (1 - a) * 0 + a * 4
+    got = smooth(x, 3)[:, 0]
+    assert got[0] == 0 and got[1] == pytest.approx(e1) and np.isnan(got[2])
+    assert got[3] == 2.0   # restarts after a NaN
+
+
+# ------------------------------------------------------------------ staircase runs
+torch = pytest.importorskip("torch")
+
+
+def test_staircase_run_records_steps_and_levels_and_roundtrips(tmp_path):
+    from numerics.benchmark import run_staircase
+    from numerics.tasks import GaussianStaircase
+    st = GaussianStaircase(levels_bits=(1.0, 3.0), steps_per_level=5)
+    run = run_staircase(ESTIMATORS["nwj"], "separable", st, batch_size=8, seed=0, runs=2,
+                        hidden=8, eval_batches=2, progress=False)
+    assert run.train_bound.shape == run.train_plugin.shape == (10, 2)
+    assert run.heldout_plugin.shape == run.heldout_bound.shape == (2, 2)
+    assert np.isfinite(run.train_bound).all() and np.isfinite(run.heldout_bound).all()
+    assert run.level_mi_nats == pytest.approx([math.log(2), 3 * math.log(2)])
+    back = StaircaseRun.load(run.save(tmp_path / "r.npz"))
+    assert np.array_equal(back.train_plugin, run.train_plugin)
+    assert back.settings == json.loads(json.dumps(run.settings))
+
+
+def test_batched_seeds_equal_the_runs_one_by_one():
+    from numerics.benchmark import run_staircase
+    from numerics.tasks import GaussianStaircase
+    st = GaussianStaircase(levels_bits=(2.0,), steps_per_level=6)
+    kw = dict(batch_size=8, hidden=8, eval_batches=2, progress=False)
+    anchor = ESTIMATORS["infonce_anchor"]
+    both = run_staircase(anchor, "separable", st, seed=3, runs=2, **kw)
+    for r in range(2):
+        alone = run_staircase(anchor, "separable", st, seed=3 + r, runs=1, **kw)
+        np.testing.assert_allclose(both.train_plugin[:, r], alone.train_plugin[:, 0], atol=1e-5)
+        np.testing.assert_allclose(both.heldout_plugin[:, r], alone.heldout_plugin[:, 0],
+                                   atol=1e-5)
+
+
+# ------------------------------------------------------------------ configs and sweeps
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_shipped_config_parses(path):
+    cfg = SweepConfig.from_file(path)
+    assert cfg.units()
+    assert cfg.staircase().total_steps == len(cfg.task["levels_bits"]) * \
+        cfg.task["steps_per_level"]
+
+
+def test_units_share_trainings_and_block_the_seeds():
+    cfg = SweepConfig.from_dict(tiny_config())
+    units = cfg.units()
+    # 2 trainings (nwj for both views, the anchor) x seed blocks {0, 1}, {2}
+    assert [(u.train_key, u.first_seed, u.runs) for u in units] == [
+        ("nwj", 0, 2), ("nwj", 2, 1), ("infonce_anchor_nu1", 0, 2), ("infonce_anchor_nu1", 2, 1)]
+    assert [e.name for e in units[0].estimators] == ["nwj", "nwj_plugin"]
+    other = SweepConfig.from_dict(tiny_config(lr=2e-3)).units()
+    assert units[0].digest != other[0].digest            # a changed setting: a new unit
+
+
+@pytest.mark.parametrize("patch, argument", [
+    ({"extra": 1}, "config"),
+    ({"task": {"kind": "mnist"}}, "task.kind"),
+    ({"task": {"kind": "items"}}, "task.path"),
+    ({"train": {"batch_sizes": [1]}}, "train.batch_sizes"),
+    ({"train": {"critics": ["tabular"]}}, "train.critics"),
+    ({"train": {"seeds": 0}}, "train.seeds"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "gamma": 1}}}, "variants.v"),
+    ({"variants": {"unused": {"base": "infonce_anchor", "nu": 2}}}, "variants"),
+])
+def test_config_errors_name_the_key(patch, argument):
+    raw = {"name": "bad", "task": {"kind": "gaussian"}}
+    for k, v in patch.items():
+        raw[k] = v
+    with pytest.raises(InputError) as info:
+        SweepConfig.from_dict(raw)
+    assert info.value.argument == argument
+
+
+def test_a_stopped_sweep_resumes_where_it_was(tmp_path):
+    cfg = SweepConfig.from_dict(tiny_config())
+    first = run_sweep(cfg, tmp_path, progress=False, max_units=3)
+    assert (first["ran"], first["left"]) == (3, 1)
+    done, missing = load_units(cfg, tmp_path)
+    assert len(done) == 3 and len(missing) == 1
+    stamp = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "units").iterdir()}
+    second = run_sweep(cfg, tmp_path, progress=False)
+    assert (second["already_done"], second["ran"], second["left"]) == (3, 1, 0)
+    for p in (tmp_path / "units").iterdir():      # finished units are not retrained
+        if p.name in stamp:
+            assert p.stat().st_mtime_ns == stamp[p.name]
+    # the resumed sweep's numbers equal an uninterrupted one (deterministic on the CPU)
+    fresh = tmp_path / "fresh"
+    run_sweep(cfg, fresh, progress=False)
+    a = {(r["estimator"], r["source"], r["level"]): r["mean_bits"] for r in
+         summary_rows(cfg, tmp_path)}
+    b = {(r["estimator"], r["source"], r["level"]): r["mean_bits"] for r in
+         summary_rows(cfg, fresh)}
+    assert a == b and len(a) == 3 * 2 * 2
+    rows = summary_rows(cfg, tmp_path)
+    assert {r["runs"] for r in rows} == {3}               # seed blocks pooled
+
+
+def test_items_task_from_an_npz_file(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "emb.npz", class0=rng.normal(0, 1, (20, 4)),
+             class1=rng.normal(2, 1, (25, 4)))
+    raw = tiny_config(estimators=["js_plugin"], seeds=1, runs_per_unit=1)
+    raw["task"] = {"kind": "items", "path": str(tmp_path / "emb.npz"), "d": 3,
+                   "levels_bits": [1, 2], "steps_per_level": 4}
+    cfg = SweepConfig.from_dict(raw)
+    run_sweep(cfg, tmp_path / "out", progress=False)
+    rows = summary_rows(cfg, tmp_path / "out")
+    assert [round(r["true_bits"], 12) for r in rows if r["source"] == "heldout"] == [1.0, 2.0]
+
+
+# ------------------------------------------------------------------ the command
+def test_bench_command_writes_tables_plots_and_json(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from infonce_anchor.cli import main
+    out = tmp_path / "smoke"
+    assert main(["bench", str(CONFIGS / "smoke.toml"), "--out", str(out), "--quiet",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["finished"] == result["units"] == 3 and result["missing"] == 0
+    for name in ("summary.csv", "summary.json", "tables.md", "levels.json",
+                 "staircase_B16.png", "config.json"):
+        assert (out / name).exists()
+    levels = json.loads((out / "levels.json").read_text())
+    assert {e["estimator"] for e in levels["entries"]} == {"nwj", "nwj_plugin", "infonce",
+                                                           "infonce_anchor"}
+    # a rerun trains nothing and prints the same table
+    assert main(["bench", str(CONFIGS / "smoke.toml"), "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "3 of 3 units finished (0 trained now" in text and "bits" in text
+
+
+@pytest.mark.parametrize("args, argument", [
+    (["bench", "/nonexistent.toml"], "config"),
+    (["bench", str(CONFIGS / "smoke.toml"), "--max-units", "-1"], "--max-units"),
+    (["bench", str(CONFIGS / "smoke.toml"), "--device", "tpu"], "device"),
+])
+def test_bench_errors_are_one_line(args, argument, capsys, tmp_path):
+    from infonce_anchor.cli import main
+    assert main(args + ["--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"error: {argument}:")
