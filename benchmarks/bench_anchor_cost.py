@@ -86,7 +86,7 @@ def train_step(device, B: int, runs: int, hidden: int, iters: int, repeats: int
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batches", default="16,64,256,1024")
@@ -95,7 +95,7 @@ def main() -> int:
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     device = resolve_device(None if args.device == "auto" else args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
         platform.processor() or "cpu"

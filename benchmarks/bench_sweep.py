@@ -86,7 +86,7 @@ def time_panel(device, critics, seeds, seq_seeds, staircase, args) -> dict:
             "ratio": total_seq / total_batched}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seeds", type=int)
@@ -97,7 +97,7 @@ def main() -> int:
     ap.add_argument("--sequential-seeds", type=int)
     ap.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on CUDA")
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     device = resolve_device(None if args.device == "auto" else args.device)
     gpu = device.type == "cuda"
     args.seeds = args.seeds or (20 if gpu else 4)

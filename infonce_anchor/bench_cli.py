@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from numerics.sweep import SweepConfig, level_table, load_units, summary_rows
+    from numerics.sweep import (SweepConfig, level_table, load_units, overview_rows,
+                                summary_rows)
     config = SweepConfig.from_file(args.config)
     out = Path(args.out) if args.out else Path("bench-results") / config.name
     max_units = None
@@ -52,14 +53,15 @@ def bench(args: argparse.Namespace) -> int:
     done, missing = load_units(config, out)
     rows = summary_rows(config, out)
     out.mkdir(parents=True, exist_ok=True)
-    _write_tables(rows, out)
+    _write_tables(rows, overview_rows(rows), out)
     (out / "levels.json").write_text(json.dumps(level_table(config, out), indent=1,
                                                 default=_json_default))
     plots = [] if args.no_plots or not done else _plots(config, done, out)
     result = {"config": config.name, "out": str(out), "units": len(done) + len(missing),
               "finished": len(done), "missing": len(missing), "ran": status.get("ran", 0),
               "train_seconds": round(status.get("seconds", 0.0), 2), "plots": plots,
-              "device": done[0][1].meta.get("device") if done else None, "rows": rows}
+              "device": done[0][1].meta.get("device") if done else None,
+              "overview": overview_rows(rows, args.source), "rows": rows}
     if args.json:
         print(json.dumps(result, indent=2, default=_json_default))
     else:
@@ -99,13 +101,20 @@ COLUMNS = ("estimator", "label", "reports", "source", "critic", "batch_size", "l
            "steps_per_level", "lr", "loss_kwargs")
 
 
-def _write_tables(rows: list[dict], out: Path) -> None:
+def _write_tables(rows: list[dict], overview: list[dict], out: Path) -> None:
     with (out / "summary.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(rows)
     (out / "summary.json").write_text(json.dumps(rows, indent=1, default=_json_default))
-    lines = []
+    lines = ["## Overview: held-out estimates, averaged over the levels", "",
+             "| estimator | critic | B | mean abs bias (bits) | mean MSE (bits^2) | "
+             "top level: mean / true (bits) | runs |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['label']} | {r['critic']} | {r['batch_size']} | "
+              f"{r['mean_abs_bias_bits']:.3f} | {r['mean_mse_bits2']:.3f} | "
+              f"{r['top_level_mean_bits']:.2f} / {r['top_level_true_bits']:.2f} | {r['runs']} |"
+              for r in overview]
+    lines.append("")
     for source in ("heldout", "train"):
         sel = [r for r in rows if r["source"] == source]
         if not sel:
@@ -131,11 +140,17 @@ def _print(result: dict, source: str) -> None:
     sel = [r for r in result["rows"] if r["source"] == source]
     if sel:
         print(f"{source} estimates, bits (bias = mean - true; MSE in bits^2):")
-        print(f"{'estimator':<26}{'critic':<10}{'B':>4}{'true':>7}{'mean':>8}{'bias':>8}"
+        print(f"{'estimator':<28}{'critic':<10}{'B':>4}{'true':>7}{'mean':>8}{'bias':>8}"
               f"{'sd':>7}{'MSE':>8}{'runs':>5}")
         for r in sel:
-            print(f"{r['label']:<26}{r['critic']:<10}{r['batch_size']:>4}{r['true_bits']:>7.2f}"
+            print(f"{r['label']:<28}{r['critic']:<10}{r['batch_size']:>4}{r['true_bits']:>7.2f}"
                   f"{r['mean_bits']:>8.3f}{r['bias_bits']:>+8.3f}{r['sd_bits']:>7.3f}"
                   f"{r['mse_bits2']:>8.3f}{r['runs']:>5}")
+        print(f"overview, averaged over the levels ({source}):")
+        print(f"{'estimator':<28}{'critic':<10}{'B':>4}{'mean |bias| bits':>18}"
+              f"{'mean MSE bits^2':>17}")
+        for r in result["overview"]:
+            print(f"{r['label']:<28}{r['critic']:<10}{r['batch_size']:>4}"
+                  f"{r['mean_abs_bias_bits']:>18.3f}{r['mean_mse_bits2']:>17.3f}")
     for p in result["plots"]:
         print(f"plot: {p}")

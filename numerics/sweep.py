@@ -340,6 +340,25 @@ def summary_rows(config: SweepConfig, out_dir: str | Path) -> list[dict[str, Any
     return rows
 
 
+def overview_rows(rows: list[dict[str, Any]], source: str = "heldout") -> list[dict[str, Any]]:
+    """Per estimator, critic and batch size: the mean over the levels of ``|bias|`` (bits) and
+    of the MSE (bits^2), from :func:`summary_rows` rows of one ``source``."""
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        if r["source"] == source:
+            groups.setdefault((r["estimator"], r["label"], r["critic"], r["batch_size"]),
+                              []).append(r)
+    out = []
+    for (name, label, critic, B), rs in groups.items():
+        out.append({"estimator": name, "label": label, "critic": critic, "batch_size": B,
+                    "mean_abs_bias_bits": sum(abs(r["bias_bits"]) for r in rs) / len(rs),
+                    "mean_mse_bits2": sum(r["mse_bits2"] for r in rs) / len(rs),
+                    "top_level_mean_bits": rs[-1]["mean_bits"],
+                    "top_level_true_bits": rs[-1]["true_bits"],
+                    "runs": min(r["runs"] for r in rs)})
+    return out
+
+
 def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
     """The per-run, per-level estimates (nats) of every finished estimator: the compact record
     (``levels.json``) from which the claims recompute their statistics.  Layout: ``{"settings":
@@ -373,5 +392,5 @@ def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
             "entries": entries}
 
 
-__all__ = ["SweepConfig", "Unit", "level_table", "load_units", "run_sweep", "summary_rows",
+__all__ = ["SweepConfig", "Unit", "level_table", "overview_rows", "load_units", "run_sweep", "summary_rows",
            "unit_path"]

@@ -243,3 +243,58 @@ def test_bench_errors_are_one_line(args, argument, capsys, tmp_path):
     assert main(args + ["--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith(f"error: {argument}:")
+
+
+# ------------------------------------------------------------------ scripts and GPU
+def _script(name: str):
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_panel_speed_script_times_both_ways(capsys):
+    rc = _script("bench_sweep").main(["--device", "cpu", "--seeds", "2", "--steps-per-level",
+                                      "2", "--hidden", "8", "--critics", "separable",
+                                      "--sequential-seeds", "1", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["rows"]) == 6 and out["sequential_seeds_timed"] == 1
+    assert out["batched_s"] > 0 and out["ratio"] == pytest.approx(
+        out["sequential_s"] / out["batched_s"])
+
+
+def test_anchor_cost_script_reports_ratios(capsys):
+    rc = _script("bench_anchor_cost").main(["--device", "cpu", "--batches", "8", "--runs", "2",
+                                            "--hidden", "8", "--iters", "2", "--repeats", "1",
+                                            "--json"])
+    assert rc == 0
+    row = json.loads(capsys.readouterr().out)["rows"][0]
+    assert row["B"] == 8 and row["loss_ratio"] > 0 and row["step_ratio"] > 0
+
+
+@pytest.mark.gpu
+def test_staircase_run_on_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    from numerics.benchmark import run_staircase
+    from numerics.tasks import GaussianStaircase
+    st = GaussianStaircase(levels_bits=(2.0, 4.0), steps_per_level=20)
+    run = run_staircase(ESTIMATORS["infonce_anchor"], "joint", st, batch_size=16, seed=0,
+                        runs=3, hidden=32, device="cuda", progress=False)
+    assert run.meta["device"].startswith("cuda") and np.isfinite(run.heldout_plugin).all()
+
+
+def test_verify_reads_bench_results_from_a_directory(tmp_path, capsys):
+    from infonce_anchor.cli import main
+    assert main(["verify", "--only", "fig1", "--bench-results", str(tmp_path / "no")]) == 2
+    assert "--bench-results" in capsys.readouterr().err
+    out = tmp_path / "smoke"
+    main(["bench", str(CONFIGS / "smoke.toml"), "--out", str(out), "--quiet", "--no-plots"])
+    capsys.readouterr()
+    # the smoke sweep is not named fig1-*: the claim falls back to the shipped results
+    assert main(["verify", "--only", "fig1", "--bench-results", str(tmp_path), "--json"]) == 0
+    claims = json.loads(capsys.readouterr().out)["claims"]
+    assert claims[0]["id"] == "fig1" and "fig1-gaussian" in claims[0]["method"]
