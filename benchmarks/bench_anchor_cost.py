@@ -7,8 +7,9 @@ measured in one run on one device.
 * **training step**: one Adam step of a separable critic (2 x ``--hidden``, embedding 16) on
   Gaussian batches, the way the benchmark trains (:func:`numerics.training.optimise`).
 
-Each figure is the median of ``--repeats`` timings of ``--iters`` iterations (CUDA synchronised);
-the ratio anchor / InfoNCE is what to read.
+Each figure is the median of ``--repeats`` timings of ``--iters`` iterations (CUDA synchronised),
+the two losses taking turns within each repeat (the one timed first was measurably favoured or
+penalised otherwise); the ratio anchor / InfoNCE is what to read.
 
     python benchmarks/bench_anchor_cost.py [--device auto|cpu|cuda] [--batches 16,64,256,1024]
         [--runs 20] [--hidden 512] [--iters 50] [--repeats 5] [--json]
@@ -41,35 +42,41 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def _median_seconds(fn, device, iters: int, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        t = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        _sync(device)
-        times.append((time.perf_counter() - t) / iters)
-    return statistics.median(times)
+def _medians(fns: dict, device, iters: int, repeats: int) -> dict[str, float]:
+    """Median seconds per call of each function; the functions take turns within every repeat
+    (so that allocator and cache state, or the machine's load, do not favour the one timed
+    first)."""
+    for fn in fns.values():
+        fn()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for rep in range(repeats):
+        order = list(fns) if rep % 2 == 0 else list(reversed(fns))
+        for name in order:
+            _sync(device)
+            t = time.perf_counter()
+            for _ in range(iters):
+                fns[name]()
+            _sync(device)
+            times[name].append((time.perf_counter() - t) / iters)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def loss_only(device, B: int, runs: int, iters: int, repeats: int) -> dict[str, float]:
     g = torch.Generator(device=device).manual_seed(0)
     S = torch.randn((runs, B, B), generator=g, device=device).requires_grad_(True)
-    out = {}
+    fns = {}
     for name in LOSSES:
         def step(name=name):
             S.grad = None
             minibatch_loss(name, S, check_finite=False).loss.sum().backward()
-        out[name] = _median_seconds(step, device, iters, repeats)
-    return out
+        fns[name] = step
+    return _medians(fns, device, iters, repeats)
 
 
 def train_step(device, B: int, runs: int, hidden: int, iters: int, repeats: int
                ) -> dict[str, float]:
     sampler = GaussianSampler(10, 4.0)
-    out = {}
+    fns = {}
     for name in LOSSES:
         critic = make_critic("separable", dx=10, dy=10, hidden=hidden, runs=runs,
                              seed=0).to(device)
@@ -82,8 +89,8 @@ def train_step(device, B: int, runs: int, hidden: int, iters: int, repeats: int
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             opt.step()
-        out[name] = _median_seconds(step, device, iters, repeats)
-    return out
+        fns[name] = step
+    return _medians(fns, device, iters, repeats)
 
 
 def main(argv: list[str] | None = None) -> int:
