@@ -171,14 +171,16 @@ class StaircaseRun:
 def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, batch_size: int,
                   seed: int, runs: int, lr: float = 1e-4, device: object = None,
                   hidden: int = 512, layers: int = 2, embed: int = 16, eval_batches: int = 16,
-                  progress: bool = True, desc: str | None = None) -> StaircaseRun:
+                  progress: bool = True, desc: str | None = None,
+                  sampling: str = "per-run") -> StaircaseRun:
     """Train ``runs`` critics (seeds ``seed + r``) with ``estimator``'s loss through the whole
-    staircase (Adam, constant ``lr``: App. G) and record the stepwise and held-out estimates."""
+    staircase (Adam, constant ``lr``: App. G) and record the stepwise and held-out estimates.
+    ``sampling``: see :func:`numerics.training.stream_generators`."""
     import torch
 
     from numerics.torch_critics import make_critic
     from numerics.training import (EVAL_STREAM, TRAIN_STREAM, _int, evaluate, optimise,
-                                   resolve_device, stream_generator)
+                                   resolve_device, stream_generators)
     batch_size = _int(batch_size, "batch_size", 2)
     runs, seed = _int(runs, "runs", 1), _int(seed, "seed", 0)
     eval_batches = _int(eval_batches, "eval_batches", 1)
@@ -186,8 +188,8 @@ def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, bat
     loss_kw = estimator.loss_kwargs(batch_size)
     critic = make_critic(critic_kind, **staircase.critic_dims(), hidden=hidden, layers=layers,
                          embed=embed, runs=runs, seed=seed).to(dev)
-    train_gens = [stream_generator(seed + r, TRAIN_STREAM, dev) for r in range(runs)]
-    eval_gens = [stream_generator(seed + r, EVAL_STREAM, dev) for r in range(runs)]
+    train_gens = stream_generators(seed, runs, TRAIN_STREAM, dev, sampling)
+    eval_gens = stream_generators(seed, runs, EVAL_STREAM, dev, sampling)
     n_levels, per_level = len(staircase.levels_bits), staircase.steps_per_level
     held_bound = torch.full((n_levels, runs), math.nan, dtype=torch.float64, device=dev)
     held_plugin = torch.empty((n_levels, runs), dtype=torch.float64, device=dev)
@@ -216,12 +218,14 @@ def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, bat
     settings = {"train_key": estimator.train_key, "loss": estimator.loss,
                 "loss_kwargs": loss_kw, "critic": critic_kind, "batch_size": batch_size,
                 "seed": seed, "runs": runs, "lr": lr, "hidden": hidden, "layers": layers,
-                "embed": embed, "eval_batches": eval_batches,
+                "embed": embed, "eval_batches": eval_batches, "sampling": sampling,
                 "levels_bits": list(staircase.levels_bits), "steps_per_level": per_level,
                 "task": staircase.describe()}
     return StaircaseRun(settings, np.array(staircase.level_mi_nats()), bound.values,
                         plugin.values, held_bound.cpu().numpy(), held_plugin.cpu().numpy(),
-                        seconds, {"device": str(dev), "torch": torch.__version__})
+                        seconds, {"device": str(dev), "torch": torch.__version__,
+                                  "tf32": dev.type == "cuda" and
+                                  torch.backends.cuda.matmul.allow_tf32})
 
 
 # ------------------------------------------------------------------------------ statistics

@@ -30,6 +30,8 @@ result.  Example (the keys and their defaults)::
     layers = 2
     embed = 16
     eval_batches = 16
+    sampling = "per-run"       # or "unit": one generator per unit (fewer GPU launches)
+    tf32 = false               # allow TF32 matmuls on CUDA (faster; ~1e-3 relative rounding)
     [report]
     window = 0.25              # training estimate: mean over the last quarter of each level
     smooth_span = 200          # EMA span of the plotted curves
@@ -59,7 +61,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
                    "infonce_anchor"],
     "critics": ["joint", "separable"], "batch_sizes": [64], "seeds": 20, "first_seed": 0,
     "runs_per_unit": 20, "lr": 1e-4, "hidden": 512, "layers": 2, "embed": 16,
-    "eval_batches": 16}
+    "eval_batches": 16, "sampling": "per-run", "tf32": False}
 REPORT_DEFAULTS: dict[str, Any] = {"window": 0.25, "smooth_span": 200}
 
 
@@ -178,6 +180,9 @@ class SweepConfig:
         payload = {"task": task, "loss": est.loss, "kw": est.loss_kwargs(B), "critic": critic,
                    "B": B, **{k: self.train[k] for k in ("lr", "hidden", "layers", "embed",
                                                          "eval_batches")}}
+        # defaults stay out of the hash, so results made before these keys existed still match
+        payload.update({k: self.train[k] for k in ("sampling", "tf32")
+                        if self.train[k] != TRAIN_DEFAULTS[k]})
         text = json.dumps(payload, sort_keys=True, default=float)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -205,6 +210,10 @@ def _check_train(tr: dict[str, Any]) -> None:
     if isinstance(tr["first_seed"], bool) or not isinstance(tr["first_seed"], int) or \
             tr["first_seed"] < 0:
         raise InputError("train.first_seed", f"must be an integer >= 0, got {tr['first_seed']!r}")
+    if tr["sampling"] not in ("per-run", "unit"):
+        raise InputError("train.sampling", f"must be per-run or unit, got {tr['sampling']!r}")
+    if not isinstance(tr["tf32"], bool):
+        raise InputError("train.tf32", f"must be true or false, got {tr['tf32']!r}")
     if not isinstance(tr["lr"], (int, float)) or not tr["lr"] > 0:
         raise InputError("train.lr", f"must be a number > 0, got {tr['lr']!r}")
     for key, allowed in (("critics", CRITICS), ("estimators", None)):
@@ -264,6 +273,7 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None
     todo = pending if max_units is None else pending[:max_units]
     staircase = config.staircase()
     tr = config.train
+    _set_tf32(tr["tf32"])
     bar = _units_bar(len(todo), progress)
     seconds = 0.0
     try:
@@ -273,7 +283,8 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None
                                 runs=unit.runs, lr=tr["lr"], device=device, hidden=tr["hidden"],
                                 layers=tr["layers"], embed=tr["embed"],
                                 eval_batches=tr["eval_batches"], progress=progress,
-                                desc=f"{unit.train_key}/{unit.critic}/B{unit.batch_size}")
+                                desc=f"{unit.train_key}/{unit.critic}/B{unit.batch_size}",
+                                sampling=tr["sampling"])
             run.save(unit_path(out_dir, unit))
             seconds += run.seconds
             if log is not None:
@@ -285,6 +296,14 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None
             bar.close()
     return {"units": len(units), "already_done": len(units) - len(pending), "ran": len(todo),
             "left": len(pending) - len(todo), "seconds": seconds}
+
+
+def _set_tf32(enabled: bool) -> None:
+    """TF32 matmuls on CUDA when the config asks (no effect on the CPU)."""
+    import torch
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
+        torch.backends.cudnn.allow_tf32 = bool(enabled)
 
 
 def _units_bar(total: int, enabled: bool):

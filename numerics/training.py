@@ -288,8 +288,40 @@ def _stack(batches: list, critic_kind: str, sampler) -> tuple[torch.Tensor, torc
     return torch.stack(xs), torch.stack(ys)
 
 
-def _draw(sampler, generators: list[torch.Generator], batch_size: int, critic_kind: str):
-    """One batch per run from that run's own generator, stacked: ``(R, B, ...)``."""
+class UnitStream:
+    """One generator for all ``runs`` of a batched call ("unit" sampling): each step draws
+    ``runs * B`` i.i.d. pairs at once and splits them into the runs' batches, a few kernel
+    launches instead of a few per run.  The runs still get independent data, but run ``r``'s
+    batches now depend on how the seeds are blocked (``seed`` and ``runs``), so a batched call
+    no longer equals its runs one by one; per-run generators (the default) keep that."""
+
+    def __init__(self, seed: int, runs: int, stream: int, device) -> None:
+        self.runs = runs
+        # streams 3 and 4: never the per-run streams 1, 2 of the same seed
+        self.generator = stream_generator(seed, stream + 2, device)
+
+    def __len__(self) -> int:
+        return self.runs
+
+
+def stream_generators(seed: int, runs: int, stream: int, device, sampling: str = "per-run"):
+    """The training (``stream = 1``) or evaluation (2) generators of runs ``seed .. seed +
+    runs - 1``: one per run (``per-run``) or one :class:`UnitStream` (``unit``)."""
+    if sampling == "per-run":
+        return [stream_generator(seed + r, stream, device) for r in range(runs)]
+    if sampling == "unit":
+        return UnitStream(seed, runs, stream, device)
+    raise InputError("sampling", f"must be per-run or unit, got {sampling!r}")
+
+
+def _draw(sampler, generators, batch_size: int, critic_kind: str):
+    """One batch per run, stacked: ``(R, B, ...)``; from each run's own generator, or (a
+    :class:`UnitStream`) ``R * B`` i.i.d. pairs from one generator, reshaped."""
+    if isinstance(generators, UnitStream):
+        R = generators.runs
+        x, y = sampler.sample(R * batch_size, generators.generator)
+        batch = (x.reshape(R, batch_size, *x.shape[1:]), y.reshape(R, batch_size, *y.shape[1:]))
+        return sampler.inputs(batch, critic_kind)
     return _stack([sampler.sample(batch_size, g) for g in generators], critic_kind, sampler)
 
 
@@ -298,13 +330,15 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
           K: int | None = None, nu: float | None = None, tau: float | None = None,
           alpha: float | None = None, eval_batches: int = 20, progress: bool = True,
           hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED,
-          mine_momentum: float = 0.99, lr_schedule: str = "constant") -> TrainResult:
+          mine_momentum: float = 0.99, lr_schedule: str = "constant",
+          sampling: str = "per-run") -> TrainResult:
     """Train ``runs`` critics of kind ``critic_kind`` with the loss ``estimator`` for ``steps``
     Adam steps on batches of ``batch_size`` pairs from ``sampler``; then estimate the MI on
     ``eval_batches`` fresh batches of the same size (bound and plug-in, nats, with standard
     errors).  ``lr_schedule``: ``constant`` (the paper's setting) or ``cosine`` (``lr`` decayed to
     0 over the steps, which removes the stationary SGD noise when a critic should land on the
-    population optimum).  ``K, nu, tau, alpha`` go to :func:`numerics.torch_losses.minibatch_loss` (``K``
+    population optimum).  ``sampling``: ``per-run`` generators (run ``r`` equals a lone run with
+    seed ``seed + r``) or one ``unit`` stream (:class:`UnitStream`, fewer GPU launches).  ``K, nu, tau, alpha`` go to :func:`numerics.torch_losses.minibatch_loss` (``K``
     defaults to ``B - 1``, ``nu`` to 1 for the anchored losses)."""
     if estimator not in torch_losses.LOSSES:
         raise InputError("estimator", f"unknown estimator {estimator!r}; expected one of "
@@ -337,8 +371,8 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
         raise InputError("lr_schedule", f"must be constant or cosine, got {lr_schedule!r}")
     critic = make_critic(critic_kind, **sampler.critic_dims(), hidden=hidden, layers=layers,
                          embed=embed, runs=runs, seed=seed).to(dev)
-    train_gens = [stream_generator(seed + r, TRAIN_STREAM, dev) for r in range(runs)]
-    eval_gens = [stream_generator(seed + r, EVAL_STREAM, dev) for r in range(runs)]
+    train_gens = stream_generators(seed, runs, TRAIN_STREAM, dev, sampling)
+    eval_gens = stream_generators(seed, runs, EVAL_STREAM, dev, sampling)
 
     losses, _, _ = optimise(critic, estimator, lambda step: sampler, steps=steps,
                             batch_size=batch_size, critic_kind=critic_kind, loss_kw=loss_kw,

@@ -298,3 +298,36 @@ def test_verify_reads_bench_results_from_a_directory(tmp_path, capsys):
     assert main(["verify", "--only", "fig1", "--bench-results", str(tmp_path), "--json"]) == 0
     claims = json.loads(capsys.readouterr().out)["claims"]
     assert claims[0]["id"] == "fig1" and "fig1-gaussian" in claims[0]["method"]
+
+
+def test_unit_sampling_draws_independent_batches_in_few_calls():
+    """One generator for all runs: every run still trains (distinct data, finite values), the
+    result is deterministic, and the per-run streams are untouched (a different stream id)."""
+    from numerics.benchmark import run_staircase
+    from numerics.tasks import GaussianStaircase
+    from numerics.training import UnitStream, _draw, stream_generators
+    st = GaussianStaircase(levels_bits=(2.0,), steps_per_level=6)
+    kw = dict(batch_size=8, hidden=8, eval_batches=2, progress=False, sampling="unit")
+    a = run_staircase(ESTIMATORS["infonce_anchor"], "separable", st, seed=0, runs=3, **kw)
+    b = run_staircase(ESTIMATORS["infonce_anchor"], "separable", st, seed=0, runs=3, **kw)
+    assert np.array_equal(a.train_plugin, b.train_plugin) and np.isfinite(a.train_plugin).all()
+    assert len(np.unique(a.train_plugin[0])) == 3
+    gens = stream_generators(0, 3, 1, "cpu", "unit")
+    assert isinstance(gens, UnitStream) and len(gens) == 3
+    x, y = _draw(st.level_samplers[0], gens, 8, "separable")
+    assert x.shape == y.shape == (3, 8, 10)
+    # the unit stream's draw equals 24 pairs from its generator, split into 3 batches
+    ref = st.level_samplers[0].sample(24, stream_generators(0, 3, 1, "cpu", "unit").generator)
+    assert torch.equal(x, ref[0].reshape(3, 8, 10))
+    with pytest.raises(InputError):
+        stream_generators(0, 3, 1, "cpu", "fast")
+
+
+def test_sampling_and_tf32_change_the_digest_only_when_set():
+    base = SweepConfig.from_dict(tiny_config()).units()[0].digest
+    assert SweepConfig.from_dict(tiny_config(sampling="per-run")).units()[0].digest == base
+    assert SweepConfig.from_dict(tiny_config(sampling="unit")).units()[0].digest != base
+    assert SweepConfig.from_dict(tiny_config(tf32=True)).units()[0].digest != base
+    with pytest.raises(InputError) as info:
+        SweepConfig.from_dict(tiny_config(sampling="fast"))
+    assert info.value.argument == "train.sampling"
