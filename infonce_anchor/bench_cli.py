@@ -54,7 +54,7 @@ def bench(args: argparse.Namespace) -> int:
     rows = summary_rows(config, out)
     out.mkdir(parents=True, exist_ok=True)
     _write_tables(rows, overview_rows(rows), out)
-    (out / "levels.json").write_text(json.dumps(level_table(config, out), indent=1,
+    (out / "levels.json").write_text(json.dumps(_strict(level_table(config, out)), indent=1,
                                                 default=_json_default))
     plots = [] if args.no_plots or not done else _plots(config, done, out)
     result = {"config": config.name, "out": str(out), "units": len(done) + len(missing),
@@ -63,7 +63,7 @@ def bench(args: argparse.Namespace) -> int:
               "device": done[0][1].meta.get("device") if done else None,
               "overview": overview_rows(rows, args.source), "rows": rows}
     if args.json:
-        print(json.dumps(result, indent=2, default=_json_default))
+        print(json.dumps(_strict(result), indent=2, default=_json_default))
     else:
         _print(result, args.source)
     return 0
@@ -106,7 +106,8 @@ def _write_tables(rows: list[dict], overview: list[dict], out: Path) -> None:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    (out / "summary.json").write_text(json.dumps(rows, indent=1, default=_json_default))
+    (out / "summary.json").write_text(json.dumps(_strict(rows), indent=1,
+                                                 default=_json_default))
     lines = ["## Overview: held-out estimates, averaged over the levels", "",
              "| estimator | critic | B | mean abs bias (bits) | mean MSE (bits^2) | "
              "top level: mean / true (bits) | runs |", "|---|---|---|---|---|---|---|"]
@@ -127,6 +128,17 @@ def _write_tables(rows: list[dict], overview: list[dict], out: Path) -> None:
                   f"{r['mse_bits2']:.3f} | {r['runs']} |" for r in sel]
         lines.append("")
     (out / "tables.md").write_text("\n".join(lines))
+
+
+def _strict(obj):
+    """NaN / inf (e.g. the sd of one run) as null: strict JSON, readable by any parser."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    return obj
 
 
 def _json_default(v):

@@ -331,3 +331,22 @@ def test_sampling_and_tf32_change_the_digest_only_when_set():
     with pytest.raises(InputError) as info:
         SweepConfig.from_dict(tiny_config(sampling="fast"))
     assert info.value.argument == "train.sampling"
+
+
+def test_bench_json_is_strict_with_one_seed(tmp_path, capsys):
+    """One run has no sd: it is null, never NaN (strict JSON for any parser)."""
+    from infonce_anchor.cli import main
+    cfg = tmp_path / "one.toml"
+    cfg.write_text('name = "one"\n[task]\nkind = "gaussian"\nlevels_bits = [2]\n'
+                   'steps_per_level = 5\n[train]\nestimators = ["infonce_anchor"]\n'
+                   'critics = ["separable"]\nbatch_sizes = [8]\nseeds = 1\nruns_per_unit = 1\n'
+                   'hidden = 8\neval_batches = 2\n')
+    assert main(["bench", str(cfg), "--out", str(tmp_path / "o"), "--quiet", "--json",
+                 "--no-plots"]) == 0
+    text = capsys.readouterr().out
+
+    def reject(name):
+        raise ValueError(name)
+    out = json.loads(text, parse_constant=reject)
+    assert out["rows"][0]["sd_bits"] is None and out["rows"][0]["runs"] == 1
+    json.loads((tmp_path / "o" / "summary.json").read_text(), parse_constant=reject)
