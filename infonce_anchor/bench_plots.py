@@ -5,6 +5,7 @@ smoothed stepwise estimate with a band of one standard deviation.  Bits on the a
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ def staircase_figure(config, done: list, batch_size: int, path: str | Path) -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ests = [e for e in config.estimators]
+    ests = list(config.estimators)
     span = int(config.report["smooth_span"])
     fig, axes = plt.subplots(1, len(ests), figsize=(2.3 * len(ests), 2.6), sharey=True,
                              squeeze=False)
@@ -42,8 +43,10 @@ def staircase_figure(config, done: list, batch_size: int, path: str | Path) -> P
         ax.axhline(math.log2(batch_size - 1), color="grey", ls="--", lw=0.8, label="log2 K")
         for critic, blocks in curves.items():
             values = smooth(np.concatenate(blocks, axis=1), span) / LN2
-            mean = np.nanmean(values, axis=1)
-            sd = np.nanstd(values, axis=1)
+            with warnings.catch_warnings():   # steps where every run diverged: NaN, no gap
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(values, axis=1)
+                sd = np.nanstd(values, axis=1)
             c = COLOURS.get(critic)
             ax.plot(steps, mean, color=c, lw=0.9, label=critic)
             ax.fill_between(steps, mean - sd, mean + sd, color=c, alpha=0.25, lw=0)

@@ -11,6 +11,8 @@ sweep trains each distinct ``(loss, options)`` once and reads every estimator th
 - 1``, batched) through every level of a :class:`numerics.tasks.Staircase` without resetting them
 (the benchmark's "stepwise" mode), records the bound and plug-in on each *training* batch, and at
 the last step of each level evaluates both on ``eval_batches`` *held-out* batches of that level.
+A run that diverges (a non-finite loss) is kept as NaN from that step (and level) on, and listed
+in ``meta["diverged_runs"]``; the other runs of the call are unaffected.
 
 **Statistics** (:func:`level_estimates`, :func:`level_statistics`; pooled over a sweep's seed
 blocks by :func:`numerics.sweep.summary_rows`): per run and level, the
@@ -202,19 +204,31 @@ def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, bat
         bounds, plugins, _ = evaluate(critic, estimator.loss, staircase.level_samplers[level],
                                       batch_size=batch_size, critic_kind=critic_kind,
                                       loss_kw=loss_kw, generators=eval_gens,
-                                      batches=eval_batches)
+                                      batches=eval_batches, check_finite=False)
         critic.train()
         held_plugin[level] = torch.stack(plugins).mean(0)
         if bounds:
             held_bound[level] = torch.stack(bounds).mean(0)
 
     start = time.perf_counter()
-    _, bound, plugin = optimise(
+    losses, bound, plugin = optimise(
         critic, estimator.loss, staircase.sampler, steps=staircase.total_steps,
         batch_size=batch_size, critic_kind=critic_kind, loss_kw=loss_kw, generators=train_gens,
         lr=lr, progress=progress, desc=desc or f"{estimator.train_key}/{critic_kind}/B{batch_size}",
-        record=True, on_step=at_level_end)
+        record=True, on_step=at_level_end, keep_diverged=True)
     seconds = time.perf_counter() - start
+    # a run that diverged: NaN from its first non-finite loss on (its estimates are unusable)
+    bad = ~np.isfinite(losses.values)
+    diverged = [int(r) for r in np.nonzero(bad.any(axis=0))[0]]
+    held_b, held_p = held_bound.cpu().numpy(), held_plugin.cpu().numpy()
+    for r in diverged:
+        first = int(np.nonzero(bad[:, r])[0][0])
+        bound.values[first:, r] = np.nan
+        plugin.values[first:, r] = np.nan
+        held_b[first // per_level:, r] = np.nan
+        held_p[first // per_level:, r] = np.nan
+    held_b[~np.isfinite(held_b)] = np.nan
+    held_p[~np.isfinite(held_p)] = np.nan
     settings = {"train_key": estimator.train_key, "loss": estimator.loss,
                 "loss_kwargs": loss_kw, "critic": critic_kind, "batch_size": batch_size,
                 "seed": seed, "runs": runs, "lr": lr, "hidden": hidden, "layers": layers,
@@ -222,8 +236,9 @@ def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, bat
                 "levels_bits": list(staircase.levels_bits), "steps_per_level": per_level,
                 "task": staircase.describe()}
     return StaircaseRun(settings, np.array(staircase.level_mi_nats()), bound.values,
-                        plugin.values, held_bound.cpu().numpy(), held_plugin.cpu().numpy(),
+                        plugin.values, held_b, held_p,
                         seconds, {"device": str(dev), "torch": torch.__version__,
+                                  "diverged_runs": [seed + r for r in diverged],
                                   "tf32": dev.type == "cuda" and
                                   torch.backends.cuda.matmul.allow_tf32})
 

@@ -128,9 +128,11 @@ class SweepConfig:
                                  "arrays class0 and class1")
             if base_dir is not None and not Path(task["path"]).is_absolute():
                 task["path"] = str((base_dir / task["path"]).resolve())
+        _check_task(task)
         train = _section(raw, "train", set(TRAIN_DEFAULTS), TRAIN_DEFAULTS)
         report = _section(raw, "report", set(REPORT_DEFAULTS), REPORT_DEFAULTS)
         _check_train(train)
+        _check_report(report)
         estimators = _estimators(train["estimators"], raw.get("variants", {}))
         return cls(name, task, train, report, estimators)
 
@@ -174,9 +176,12 @@ class SweepConfig:
         """A hash of everything that changes a unit's numbers (not its seeds: those are in
         the name)."""
         t = self.task
-        task = {k: t[k] for k in ("kind", "levels_bits", "steps_per_level") if k in t}
+        task = {"kind": t["kind"], "levels_bits": [float(b) for b in t["levels_bits"]],
+                "steps_per_level": t["steps_per_level"]}
         task.update({k: t[k] for k in (("dim",) if "gaussian" in t["kind"] else
-                                       ("d", "path", "classes")) if k in t})
+                                       ("d", "classes")) if k in t})
+        if t["kind"] == "items":   # the file's content, so an edited file is not reused
+            task["items_sha256"] = _file_digest(t["path"])
         payload = {"task": task, "loss": est.loss, "kw": est.loss_kwargs(B), "critic": critic,
                    "B": B, **{k: self.train[k] for k in ("lr", "hidden", "layers", "embed",
                                                          "eval_batches")}}
@@ -185,6 +190,43 @@ class SweepConfig:
                         if self.train[k] != TRAIN_DEFAULTS[k]})
         text = json.dumps(payload, sort_keys=True, default=float)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def _file_digest(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError("task.path", f"cannot read {path} ({exc.strerror})") from None
+
+
+def _positive_int(value: object, key: str, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(key, f"must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_task(task: dict[str, Any]) -> None:
+    import math
+    levels = task["levels_bits"]
+    if not isinstance(levels, list) or not levels or any(
+            isinstance(b, bool) or not isinstance(b, (int, float)) or not math.isfinite(b)
+            or b < 0 for b in levels):
+        raise InputError("task.levels_bits", f"must be a non-empty list of finite numbers >= 0 "
+                         f"(bits), got {levels!r}")
+    _positive_int(task["steps_per_level"], "task.steps_per_level")
+    _positive_int(task["dim"], "task.dim")
+    _positive_int(task["d"], "task.d")
+    classes = task.get("classes", [0, 1])
+    if not isinstance(classes, list) or len(classes) != 2 or any(
+            isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 9 for c in classes) \
+            or classes[0] == classes[1]:
+        raise InputError("task.classes", f"must be two different digits 0-9, got {classes!r}")
+
+
+def _check_report(report: dict[str, Any]) -> None:
+    w = report["window"]
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w <= 1:
+        raise InputError("report.window", f"must be a number in (0, 1], got {w!r}")
+    _positive_int(report["smooth_span"], "report.smooth_span")
 
 
 def _no_unknown(section: dict, known: set[str], where: str) -> None:
@@ -204,9 +246,7 @@ def _section(raw: dict, name: str, known: set[str], defaults: dict) -> dict[str,
 def _check_train(tr: dict[str, Any]) -> None:
     from numerics.torch_critics import CRITICS
     for key in ("seeds", "runs_per_unit", "hidden", "layers", "embed", "eval_batches"):
-        v = tr[key]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError(f"train.{key}", f"must be an integer >= 1, got {v!r}")
+        _positive_int(tr[key], f"train.{key}")
     if isinstance(tr["first_seed"], bool) or not isinstance(tr["first_seed"], int) or \
             tr["first_seed"] < 0:
         raise InputError("train.first_seed", f"must be an integer >= 0, got {tr['first_seed']!r}")
@@ -229,6 +269,27 @@ def _check_train(tr: dict[str, Any]) -> None:
     if not isinstance(bs, list) or not bs or any(isinstance(b, bool) or not isinstance(b, int)
                                                  or b < 2 for b in bs):
         raise InputError("train.batch_sizes", f"must be a list of integers >= 2, got {bs!r}")
+    for key in ("batch_sizes", "critics", "estimators"):
+        if len(set(tr[key])) != len(tr[key]):   # a repeat would be trained and pooled twice
+            raise InputError(f"train.{key}", f"lists {tr[key]!r} with a repeat")
+
+
+def _check_options(spec: dict[str, Any], where: str, base: str) -> None:
+    """Types and ranges of a variant's options, before anything trains."""
+    import math
+    for key, v in spec.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(f"{where}.{key}", f"must be a finite number, got {v!r}")
+    if "K" in spec and (not float(spec["K"]).is_integer() or spec["K"] < 1):
+        raise InputError(f"{where}.K", f"must be an integer >= 1, got {spec['K']!r}")
+    for key in ("nu", "nu_over_k", "tau"):
+        if key in spec and spec[key] < 0:
+            raise InputError(f"{where}.{key}", f"must be >= 0, got {spec[key]!r}")
+    if "alpha" in spec and base == "alpha_infonce" and not 0 < spec["alpha"] <= 1:
+        raise InputError(f"{where}.alpha", f"alpha-InfoNCE needs alpha in (0, 1], got "
+                         f"{spec['alpha']!r}")
+    if base in ("infonce", "alpha_infonce") and (spec.get("nu") or spec.get("nu_over_k")):
+        raise InputError(f"{where}.nu", f"{base} has no anchor (nu = 0)")
 
 
 def _estimators(names: list[str], variants: dict[str, Any]) -> list[BenchEstimator]:
@@ -243,6 +304,7 @@ def _estimators(names: list[str], variants: dict[str, Any]) -> list[BenchEstimat
                                  f"estimator ({', '.join(ESTIMATORS)})")
             base, label = spec.pop("base"), spec.pop("label", None)
             _no_unknown(spec, set(OPTION_NAMES), f"variants.{n}")
+            _check_options(spec, f"variants.{n}", base)
             out.append(make_estimator(n, base, label, **spec))
         else:
             out.append(make_estimator(n))
@@ -273,7 +335,7 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None
     todo = pending if max_units is None else pending[:max_units]
     staircase = config.staircase()
     tr = config.train
-    _set_tf32(tr["tf32"])
+    previous_tf32 = _set_tf32(tr["tf32"])
     bar = _units_bar(len(todo), progress)
     seconds = 0.0
     try:
@@ -287,23 +349,27 @@ def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None
                                 sampling=tr["sampling"])
             run.save(unit_path(out_dir, unit))
             seconds += run.seconds
+            diverged = run.meta.get("diverged_runs", [])
             if log is not None:
-                log(f"{unit.name}: {run.seconds:.1f} s")
+                log(f"{unit.name}: {run.seconds:.1f} s" +
+                    (f"; seeds {diverged} diverged (kept as NaN)" if diverged else ""))
             if bar is not None:
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
+        _set_tf32(previous_tf32)
     return {"units": len(units), "already_done": len(units) - len(pending), "ran": len(todo),
             "left": len(pending) - len(todo), "seconds": seconds}
 
 
-def _set_tf32(enabled: bool) -> None:
-    """TF32 matmuls on CUDA when the config asks (no effect on the CPU)."""
+def _set_tf32(enabled: bool) -> bool:
+    """TF32 matmuls on CUDA as the config asks; returns the previous setting (restored after
+    the sweep, so the caller's process is left as it was)."""
     import torch
-    if torch.cuda.is_available():
-        torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
-        torch.backends.cudnn.allow_tf32 = bool(enabled)
+    previous = bool(torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
+    return previous
 
 
 def _units_bar(total: int, enabled: bool):
@@ -411,5 +477,5 @@ def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
             "entries": entries}
 
 
-__all__ = ["SweepConfig", "Unit", "level_table", "overview_rows", "load_units", "run_sweep", "summary_rows",
-           "unit_path"]
+__all__ = ["SweepConfig", "Unit", "level_table", "load_units", "overview_rows", "run_sweep",
+           "summary_rows", "unit_path"]

@@ -315,7 +315,8 @@ def _alpha_infonce(S, K: int, alpha, nu, plugin) -> LossOutput:
     if nu not in (None, 0, 0.0):
         raise InputError("nu", "alpha-InfoNCE has no anchor (nu = 0)")
     if K < 2:
-        raise InputError("K", f"alpha-InfoNCE needs K >= 2, got {K}")
+        raise InputError("K", f"alpha-InfoNCE needs K >= 2 slots (a batch of at least 3 with "
+                         f"the default K = B - 1), got K = {K} with B = {S.shape[-1]}")
     try:
         a = float(alpha)
     except (TypeError, ValueError):
@@ -325,7 +326,7 @@ def _alpha_infonce(S, K: int, alpha, nu, plugin) -> LossOutput:
     logits = _row_logits(S, _slot_columns(S.shape[-1], K, 0, S.device), 0.0)
     positive = logits[..., 0]
     if a == 1:
-        bound = torch.zeros_like(plugin)
+        bound = (positive - positive).mean(-1)   # 0, kept in the graph (a trainable loss)
     else:
         mixed = torch.cat([positive[..., None] + math.log(a),
                            logits[..., 1:] + math.log((1 - a) / (K - 1))], dim=-1)

@@ -416,6 +416,7 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
              batch_size: int, critic_kind: str, loss_kw: dict, generators: list,
              lr: float, lr_schedule: str = "constant", mine_momentum: float = 0.99,
              progress: bool = True, desc: str = "train", record: bool = False,
+             keep_diverged: bool = False,
              on_step=None):
     """Adam on ``minibatch_loss(estimator)`` for ``steps`` steps; step ``t`` draws one batch per
     run from ``sampler_at(t)`` with that run's generator.  No host sync inside the loop: the
@@ -426,7 +427,10 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
     ``plugins`` (the estimator's bound and plug-in ``E_p[c]`` on each *training* batch, the
     "stepwise" estimates of Sec. 4.1's benchmark) are recorded only with ``record=True``
     (else None); a Type 3 estimator's bound is NaN.  ``on_step(t)`` runs after step ``t``
-    (e.g. a held-out evaluation at the end of a staircase level)."""
+    (e.g. a held-out evaluation at the end of a staircase level).  A non-finite loss raises
+    :class:`TrainingDiverged` after the loop, unless ``keep_diverged``: then the diverged runs
+    keep their NaN / inf values (runs never mix: batched parameters, elementwise Adam), so one
+    bad seed does not discard the others."""
     runs = len(generators)
     device = next(critic.parameters()).device
     optimizer = torch.optim.Adam(critic.parameters(), lr=lr)
@@ -458,7 +462,7 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
             bar.update(lambda: float(losses[step].mean()))
     finally:
         bar.close()
-    if steps and not bool(torch.isfinite(losses).all()):
+    if steps and not keep_diverged and not bool(torch.isfinite(losses).all()):
         bad = int(torch.nonzero(~torch.isfinite(losses))[0, 0])
         raise _diverged(f"at step {bad}")
     if device.type == "cuda":
@@ -471,15 +475,17 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
 
 
 def evaluate(critic: torch.nn.Module, estimator: str, sampler, *, batch_size: int,
-             critic_kind: str, loss_kw: dict, generators: list, batches: int
-             ) -> tuple[list[torch.Tensor], list[torch.Tensor], str]:
+             critic_kind: str, loss_kw: dict, generators: list, batches: int,
+             check_finite: bool = True) -> tuple[list[torch.Tensor], list[torch.Tensor], str]:
     """The bound (empty list for Type 3 estimators) and plug-in of ``batches`` held-out batches
-    per run (tensors of shape ``(runs,)``), and which one the estimator reports."""
+    per run (tensors of shape ``(runs,)``), and which one the estimator reports.  Non-finite
+    scores raise :class:`TrainingDiverged` unless ``check_finite=False`` (they give NaN / inf
+    estimates for the runs concerned)."""
     bounds, plugins, kind = [], [], ""
     with torch.no_grad():
         for _ in range(batches):
             x, y = _draw(sampler, generators, batch_size, critic_kind)
-            out = _loss(estimator, critic(x, y), loss_kw, None, None)
+            out = _loss(estimator, critic(x, y), loss_kw, None, None, check_finite)
             kind = out.kind
             plugins.append(out.plugin_nats.double())
             if out.bound_nats is not None:
@@ -487,14 +493,16 @@ def evaluate(critic: torch.nn.Module, estimator: str, sampler, *, batch_size: in
     return bounds, plugins, kind
 
 
-def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state, step):
+def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state, step,
+          check_finite: bool = True):
     """The minibatch loss; in training (``step`` given) without the per-call finiteness check
     of the scores (a device sync each step): the losses are checked once after training."""
     if scores.dim() == 2:
         scores = scores.unsqueeze(0)
     try:
         return torch_losses.minibatch_loss(estimator, scores, mine_state=mine_state,
-                                           check_finite=step is None, **loss_kw)
+                                           check_finite=step is None and check_finite,
+                                           **loss_kw)
     except InputError as exc:
         if exc.argument == "scores" and "finite" in exc.rule:
             raise _diverged("at evaluation") from None

@@ -113,3 +113,28 @@ def test_shipped_results_give_a_verdict(check, monkeypatch):
     out = check()
     assert out.status in ("verified-sampled", "open", "refuted")
     assert "-cpu" in out.method and "bits" in out.evidence
+
+
+def test_an_incomplete_sweep_gives_no_verdict(monkeypatch, tmp_path):
+    """Part of a paper-settings sweep (units missing, or an estimator absent) stays open:
+    neither refuted nor verified on part of the data."""
+    bad = [-3.0] * 5
+    full = fig1_entries(bad, critic="joint") + fig1_entries(bad)
+    res = results(full, paper=True, name="fig1-gaussian")
+    res["missing_units"] = 3
+    use(monkeypatch, tmp_path, res)
+    out = bc.check_fig1()
+    assert out.status == "open" and "3 unit(s) unfinished" in out.evidence
+    good = results([e for e in fig1_entries([0.0] * 5) if e["estimator"] != "js"])
+    (tmp_path / "fig1-gaussian" / "levels.json").write_text(json.dumps(good))
+    out = bc.check_fig1()
+    assert out.status == "open" and "js/separable/B64" in out.evidence
+    assert bc.check_spherical().status == "verified-sampled"   # has what it compares
+
+
+def test_fig3_needs_every_batch_size(monkeypatch, tmp_path):
+    entries = [entry(e, "separable", 64, [0.0] * 5)
+               for e in ("infonce", "infonce_anchor", "js_plugin")]
+    use(monkeypatch, tmp_path, results(entries, name="fig3-cubic-cpu"))
+    out = bc.check_fig3()
+    assert out.status == "open" and "B16" in out.evidence and "B256" in out.evidence

@@ -350,3 +350,81 @@ def test_bench_json_is_strict_with_one_seed(tmp_path, capsys):
     out = json.loads(text, parse_constant=reject)
     assert out["rows"][0]["sd_bits"] is None and out["rows"][0]["runs"] == 1
     json.loads((tmp_path / "o" / "summary.json").read_text(), parse_constant=reject)
+
+
+# ------------------------------------------------------------------ review fixes
+def test_one_diverged_seed_is_kept_as_nan_and_the_others_are_untouched():
+    from numerics.benchmark import run_staircase
+    from numerics.tasks import GaussianStaircase
+    from numerics.training import GaussianSampler, TRAIN_STREAM, _stream_seed
+    poisoned = _stream_seed(1, TRAIN_STREAM)           # run 1 of seed 0
+
+    class Poison(GaussianSampler):
+        def sample(self, batch_size, generator):
+            x, y = super().sample(batch_size, generator)
+            return (x * math.inf, y) if generator.initial_seed() == poisoned else (x, y)
+
+    class PoisonStaircase(GaussianStaircase):
+        def _level_sampler(self, bits):
+            return Poison(self.dim, bits * math.log(2))
+
+    kw = dict(batch_size=8, hidden=8, eval_batches=2, progress=False)
+    st = PoisonStaircase(levels_bits=(2.0, 3.0), steps_per_level=4)
+    run = run_staircase(ESTIMATORS["infonce_anchor"], "separable", st, seed=0, runs=2, **kw)
+    assert run.meta["diverged_runs"] == [1]
+    assert np.isnan(run.train_plugin[:, 1]).all() and np.isnan(run.heldout_plugin[:, 1]).all()
+    clean = run_staircase(ESTIMATORS["infonce_anchor"], "separable",
+                          GaussianStaircase(levels_bits=(2.0, 3.0), steps_per_level=4),
+                          seed=0, runs=1, **kw)
+    np.testing.assert_allclose(run.train_plugin[:, 0], clean.train_plugin[:, 0], atol=1e-5)
+    stats = level_statistics(run.heldout_plugin, run.level_mi_nats)
+    assert [(s.runs, s.diverged) for s in stats] == [(1, 1), (1, 1)]
+
+
+def test_alpha_infonce_at_alpha_one_trains():
+    from numerics.benchmark import run_staircase
+    from numerics.tasks import GaussianStaircase
+    v = make_estimator("a1", "alpha_infonce", alpha=1.0)
+    run = run_staircase(v, "separable", GaussianStaircase(levels_bits=(2.0,), steps_per_level=3),
+                        batch_size=8, seed=0, runs=1, hidden=8, eval_batches=2, progress=False)
+    assert np.all(run.train_bound == 0)
+
+
+@pytest.mark.parametrize("patch, argument", [
+    ({"train": {"batch_sizes": [8, 8]}}, "train.batch_sizes"),
+    ({"train": {"estimators": ["nwj", "nwj"]}}, "train.estimators"),
+    ({"report": {"window": 2}}, "report.window"),
+    ({"report": {"smooth_span": "x"}}, "report.smooth_span"),
+    ({"task": {"kind": "gaussian", "levels_bits": [2, "a"]}}, "task.levels_bits"),
+    ({"task": {"kind": "gaussian", "dim": 2.5}}, "task.dim"),
+    ({"task": {"kind": "digits", "classes": [3, 3]}}, "task.classes"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "K": 2.5}}}, "variants.v.K"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "nu": "a"}}}, "variants.v.nu"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "nu": -1}}}, "variants.v.nu"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "alpha_infonce",
+                                                         "alpha": 2}}}, "variants.v.alpha"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce",
+                                                         "nu_over_k": 1}}}, "variants.v.nu"),
+])
+def test_config_values_are_checked_before_anything_trains(patch, argument):
+    raw = {"name": "bad", "task": {"kind": "gaussian"}}
+    for k, v in patch.items():
+        raw[k] = v
+    with pytest.raises(InputError) as info:
+        SweepConfig.from_dict(raw)
+    assert info.value.argument == argument
+
+
+def test_items_units_hash_the_file_content(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "emb.npz"
+    np.savez(path, class0=rng.normal(0, 1, (5, 2)), class1=rng.normal(2, 1, (5, 2)))
+    raw = tiny_config()
+    raw["task"] = {"kind": "items", "path": str(path), "d": 1, "levels_bits": [0.5],
+                   "steps_per_level": 2}
+    before = SweepConfig.from_dict(raw).units()[0].digest
+    np.savez(path, class0=rng.normal(0, 1, (5, 2)), class1=rng.normal(2, 1, (5, 2)))
+    assert SweepConfig.from_dict(raw).units()[0].digest != before
