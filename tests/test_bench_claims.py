@@ -138,3 +138,27 @@ def test_fig3_needs_every_batch_size(monkeypatch, tmp_path):
     use(monkeypatch, tmp_path, results(entries, name="fig3-cubic-cpu"))
     out = bc.check_fig3()
     assert out.status == "open" and "B16" in out.evidence and "B256" in out.evidence
+
+
+@pytest.mark.slow
+def test_a_shipped_unit_is_reproduced_exactly_from_its_config():
+    """Retrain the InfoNCE unit of benchmarks/configs/fig1_gaussian_cpu.toml (20k steps, 4
+    seeds, about 50 s) and compare with the shipped levels.json: equal on the CPU."""
+    pytest.importorskip("torch")
+    import numpy as np
+
+    from numerics.benchmark import level_estimates, run_staircase
+    from numerics.sweep import SweepConfig
+    root = bc.SHIPPED.parents[1]
+    cfg = SweepConfig.from_file(root / "benchmarks" / "configs" / "fig1_gaussian_cpu.toml")
+    unit = next(u for u in cfg.units() if u.train_key == "infonce")
+    tr = cfg.train
+    run = run_staircase(unit.estimators[0], unit.critic, cfg.staircase(),
+                        batch_size=unit.batch_size, seed=unit.first_seed, runs=unit.runs,
+                        lr=tr["lr"], hidden=tr["hidden"], layers=tr["layers"],
+                        embed=tr["embed"], eval_batches=tr["eval_batches"], progress=False,
+                        device="cpu")
+    shipped = json.loads((bc.SHIPPED / "fig1-gaussian-cpu" / "levels.json").read_text())
+    entry = next(e for e in shipped["entries"] if e["estimator"] == "infonce")
+    np.testing.assert_allclose(level_estimates(run, unit.estimators[0], "heldout"),
+                               np.array(entry["heldout_nats"]), rtol=0, atol=1e-9)
