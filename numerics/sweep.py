@@ -395,24 +395,34 @@ def load_units(config: SweepConfig, out_dir: str | Path
     return done, missing
 
 
+def pooled_estimates(done: list[tuple[Unit, StaircaseRun]], window: float):
+    """Per ``(estimator, critic, batch size)``: the estimator, the first run (for the truth and
+    settings) and, per source, the ``(levels, runs)`` estimates in nats with every finished seed
+    block of that training side by side."""
+    import numpy as np
+
+    from numerics.benchmark import SOURCES, level_estimates
+    groups: dict[tuple, list] = {}
+    for unit, run in done:
+        for est in unit.estimators:
+            groups.setdefault((est.name, unit.critic, unit.batch_size), []).append((est, run))
+    return {key: (items[0][0], items[0][1],
+                  {src: np.concatenate([level_estimates(run, est, src, window)
+                                        for est, run in items], axis=1) for src in SOURCES})
+            for key, items in groups.items()}
+
+
 def summary_rows(config: SweepConfig, out_dir: str | Path) -> list[dict[str, Any]]:
     """Per estimator, critic, batch size, source and level: bias / sd / MSE in bits over every
     finished seed (seed blocks of one training pooled)."""
     import numpy as np
 
-    from numerics.benchmark import level_estimates, level_statistics
+    from numerics.benchmark import level_statistics
     done, _ = load_units(config, out_dir)
-    window = float(config.report["window"])
-    groups: dict[tuple, list] = {}
-    for unit, run in done:
-        for est in unit.estimators:
-            groups.setdefault((est.name, unit.critic, unit.batch_size), []).append((est, run))
     rows = []
-    for (name, critic, B), items in groups.items():
-        est, first = items[0]
-        for source in ("heldout", "train"):
-            values = np.concatenate([level_estimates(run, est, source, window)
-                                     for _, run in items], axis=1)
+    for (name, critic, B), (est, first, by_source) in pooled_estimates(
+            done, float(config.report["window"])).items():
+        for source, values in by_source.items():
             if np.isnan(values).all():
                 continue
             for level, st in enumerate(level_statistics(values, first.level_mi_nats)):
@@ -451,25 +461,17 @@ def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
     train_nats}]}`` with ``(levels, runs)`` nested lists; NaN (a diverged run) as None."""
     import numpy as np
 
-    from numerics.benchmark import level_estimates
     done, missing = load_units(config, out_dir)
-    window = float(config.report["window"])
-    groups: dict[tuple, list] = {}
-    for unit, run in done:
-        for est in unit.estimators:
-            groups.setdefault((est.name, unit.critic, unit.batch_size), []).append((est, run))
 
     def listed(a):
         return [[None if not np.isfinite(v) else float(v) for v in row] for row in a]
     entries = []
-    for (name, critic, B), items in groups.items():
-        est, first = items[0]
+    for (name, critic, B), (est, first, by_source) in pooled_estimates(
+            done, float(config.report["window"])).items():
         entries.append({
             "estimator": name, "label": est.label, "reports": est.report, "critic": critic,
             "batch_size": B, "true_nats": [float(v) for v in first.level_mi_nats],
-            **{f"{src}_nats": listed(np.concatenate(
-                [level_estimates(run, est, src, window) for _, run in items], axis=1))
-               for src in ("heldout", "train")}})
+            **{f"{src}_nats": listed(values) for src, values in by_source.items()}})
     devices = sorted({run.meta.get("device", "?") for _, run in done})
     return {"name": config.name, "task": config.task, "train": config.train,
             "report": config.report, "devices": devices, "missing_units": len(missing),
@@ -477,5 +479,5 @@ def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
             "entries": entries}
 
 
-__all__ = ["SweepConfig", "Unit", "level_table", "load_units", "overview_rows", "run_sweep",
-           "summary_rows", "unit_path"]
+__all__ = ["SweepConfig", "Unit", "level_table", "load_units", "overview_rows",
+           "pooled_estimates", "run_sweep", "summary_rows", "unit_path"]

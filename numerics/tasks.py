@@ -23,6 +23,7 @@ the target, and reports the nominal formula beside it.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -61,7 +62,7 @@ class FeatureSampler:
 
 
 # ------------------------------------------------------------------------------ staircases
-class Staircase:
+class Staircase(ABC):
     """An MI schedule: level ``i`` (``levels_bits[i]`` bits) holds for the training steps
     ``[i s, (i+1) s)``, ``s = steps_per_level`` (SPEC §7's "stepwise" mode).  Subclasses define
     :meth:`_level_sampler`; each level's sampler is built once and carries its exact MI."""
@@ -77,8 +78,9 @@ class Staircase:
                 or self.steps_per_level < 1:
             raise InputError("steps_per_level", "must be an integer >= 1")
 
+    @abstractmethod
     def _level_sampler(self, bits: float):
-        raise NotImplementedError
+        """The sampler of one level with exact MI ``bits``."""
 
     @cached_property
     def level_samplers(self) -> tuple:

@@ -111,8 +111,9 @@ def test_shipped_results_give_a_verdict(check, monkeypatch):
     """The results under benchmarks/results (produced by the *_cpu configs) are read."""
     monkeypatch.delenv(bc.ENV, raising=False)
     out = check()
-    assert out.status in ("verified-sampled", "open", "refuted")
-    assert "-cpu" in out.method and "bits" in out.evidence
+    # reduced settings can verify or leave open, never refute; a crash would say so in method
+    assert out.status in ("verified-sampled", "open")
+    assert out.method.startswith("sweep ") and "-cpu" in out.method and "bits" in out.evidence
 
 
 def test_an_incomplete_sweep_gives_no_verdict(monkeypatch, tmp_path):

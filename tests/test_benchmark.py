@@ -165,8 +165,25 @@ def test_units_share_trainings_and_block_the_seeds():
     ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
                                                          "gamma": 1}}}, "variants.v"),
     ({"variants": {"unused": {"base": "infonce_anchor", "nu": 2}}}, "variants"),
+    ({"train": {"batch_sizes": [8, 8]}}, "train.batch_sizes"),
+    ({"train": {"estimators": ["nwj", "nwj"]}}, "train.estimators"),
+    ({"report": {"window": 2}}, "report.window"),
+    ({"report": {"smooth_span": "x"}}, "report.smooth_span"),
+    ({"task": {"kind": "gaussian", "levels_bits": [2, "a"]}}, "task.levels_bits"),
+    ({"task": {"kind": "gaussian", "dim": 2.5}}, "task.dim"),
+    ({"task": {"kind": "digits", "classes": [3, 3]}}, "task.classes"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "K": 2.5}}}, "variants.v.K"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "nu": "a"}}}, "variants.v.nu"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
+                                                         "nu": -1}}}, "variants.v.nu"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "alpha_infonce",
+                                                         "alpha": 2}}}, "variants.v.alpha"),
+    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce",
+                                                         "nu_over_k": 1}}}, "variants.v.nu"),
 ])
-def test_config_errors_name_the_key(patch, argument):
+def test_config_errors_name_the_key_before_anything_trains(patch, argument):
     raw = {"name": "bad", "task": {"kind": "gaussian"}}
     for k, v in patch.items():
         raw[k] = v
@@ -388,34 +405,6 @@ def test_alpha_infonce_at_alpha_one_trains():
     run = run_staircase(v, "separable", GaussianStaircase(levels_bits=(2.0,), steps_per_level=3),
                         batch_size=8, seed=0, runs=1, hidden=8, eval_batches=2, progress=False)
     assert np.all(run.train_bound == 0)
-
-
-@pytest.mark.parametrize("patch, argument", [
-    ({"train": {"batch_sizes": [8, 8]}}, "train.batch_sizes"),
-    ({"train": {"estimators": ["nwj", "nwj"]}}, "train.estimators"),
-    ({"report": {"window": 2}}, "report.window"),
-    ({"report": {"smooth_span": "x"}}, "report.smooth_span"),
-    ({"task": {"kind": "gaussian", "levels_bits": [2, "a"]}}, "task.levels_bits"),
-    ({"task": {"kind": "gaussian", "dim": 2.5}}, "task.dim"),
-    ({"task": {"kind": "digits", "classes": [3, 3]}}, "task.classes"),
-    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
-                                                         "K": 2.5}}}, "variants.v.K"),
-    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
-                                                         "nu": "a"}}}, "variants.v.nu"),
-    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce_anchor",
-                                                         "nu": -1}}}, "variants.v.nu"),
-    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "alpha_infonce",
-                                                         "alpha": 2}}}, "variants.v.alpha"),
-    ({"train": {"estimators": ["v"]}, "variants": {"v": {"base": "infonce",
-                                                         "nu_over_k": 1}}}, "variants.v.nu"),
-])
-def test_config_values_are_checked_before_anything_trains(patch, argument):
-    raw = {"name": "bad", "task": {"kind": "gaussian"}}
-    for k, v in patch.items():
-        raw[k] = v
-    with pytest.raises(InputError) as info:
-        SweepConfig.from_dict(raw)
-    assert info.value.argument == argument
 
 
 def test_items_units_hash_the_file_content(tmp_path):
