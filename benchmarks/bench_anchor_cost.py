@@ -32,7 +32,7 @@ import torch  # noqa: E402
 from numerics.torch_critics import make_critic  # noqa: E402
 from numerics.torch_losses import minibatch_loss  # noqa: E402
 from numerics.training import GaussianSampler, resolve_device, stream_generator  # noqa: E402
-from numerics.training import _draw  # noqa: E402
+from numerics.training import draw_batches  # noqa: E402
 
 LOSSES = ("infonce", "infonce_anchor")
 
@@ -84,7 +84,7 @@ def train_step(device, B: int, runs: int, hidden: int, iters: int, repeats: int
         gens = [stream_generator(r, 1, device) for r in range(runs)]
 
         def step(name=name, critic=critic, opt=opt, gens=gens):
-            x, y = _draw(sampler, gens, B, "separable")
+            x, y = draw_batches(sampler, gens, B, "separable")
             loss = minibatch_loss(name, critic(x, y), check_finite=False).loss
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()

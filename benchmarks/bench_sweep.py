@@ -18,11 +18,12 @@ Goal (issue #5): the full panel (20 seeds, 4000 steps a level, B = 64, hidden 51
 
     python benchmarks/bench_sweep.py [--device auto|cpu|cuda] [--seeds 20]
         [--steps-per-level 4000] [--hidden 512] [--batch 64] [--critics joint,separable]
-        [--sequential-seeds 2] [--tf32] [--sampling per-run|unit] [--json]
+        [--sequential-seeds 2] [--precision fp32|tf32|bf16] [--sampling per-run|unit] [--json]
 
 ``--sampling unit`` draws every run's batch from one generator per call (a few kernel launches a
-step instead of a few per run; see :class:`numerics.training.UnitStream`); ``--tf32`` allows
-TF32 matmuls.  Both are off by default, as in the configs.
+step instead of a few per run; see :class:`numerics.training.UnitStream`); ``--precision``
+sets the critic's arithmetic (:data:`numerics.training.PRECISIONS`).  ``benchmarks/gpu_session.py``
+adds the grouped trainings and CUDA graphs and validates the precision.
 
 CPU defaults: ``--seeds 4 --steps-per-level 50 --hidden 128 --sequential-seeds 4``.
 """
@@ -63,7 +64,8 @@ def _sync(device: torch.device) -> None:
 
 def time_panel(device, critics, seeds, seq_seeds, staircase, args) -> dict:
     kw = dict(batch_size=args.batch, lr=1e-4, device=device, hidden=args.hidden,
-              layers=2, embed=16, eval_batches=16, progress=False, sampling=args.sampling)
+              layers=2, embed=16, eval_batches=16, progress=False, sampling=args.sampling,
+              precision=args.precision)
     # warm-up (CUDA context, kernels, sympy-compiled scoring rules)
     warm = GaussianStaircase(steps_per_level=2)
     for e in trainings():
@@ -99,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--critics", default="joint,separable")
     ap.add_argument("--sequential-seeds", type=int)
-    ap.add_argument("--tf32", action="store_true", help="allow TF32 matmuls on CUDA")
+    ap.add_argument("--precision", default="fp32", choices=("fp32", "tf32", "bf16"),
+                    help="the critic's arithmetic (tf32: TF32 matmuls on CUDA; bf16 autocast)")
     ap.add_argument("--sampling", default="per-run", choices=("per-run", "unit"),
                     help="per-run generators (default) or one generator per batched call")
     ap.add_argument("--json", action="store_true")
@@ -110,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     args.steps_per_level = args.steps_per_level or (4000 if gpu else 50)
     args.hidden = args.hidden or (512 if gpu else 128)
     seq_seeds = min(args.sequential_seeds or (2 if gpu else args.seeds), args.seeds)
-    if gpu and args.tf32:
-        torch.backends.cuda.matmul.allow_tf32 = True
     critics = args.critics.split(",")
     staircase = GaussianStaircase(steps_per_level=args.steps_per_level)
     name = torch.cuda.get_device_name(device) if gpu else platform.processor() or "cpu"
@@ -121,14 +122,14 @@ def main(argv: list[str] | None = None) -> int:
                    "steps": staircase.total_steps, "hidden": args.hidden, "batch": args.batch,
                    "critics": critics, "estimators": list(FIGURE1),
                    "trainings": [e.train_key for e in trainings()],
-                   "tf32": bool(gpu and args.tf32), "sampling": args.sampling})
+                   "precision": args.precision, "sampling": args.sampling})
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"Figure 1 panel on {name} (torch {torch.__version__}): {len(FIGURE1)} estimators = "
           f"{len(trainings())} trainings x {len(critics)} critics x {args.seeds} seeds x "
           f"{staircase.total_steps} steps, B = {args.batch}, hidden {args.hidden}"
-          f"{', TF32' if result['tf32'] else ''}, {args.sampling} sampling")
+          f", {args.precision}, {args.sampling} sampling")
     for r in result["rows"]:
         print(f"  {r['training']:<28}{r['critic']:<10} batched {r['batched_s']:8.1f} s   "
               f"sequential {r['sequential_s']:8.1f} s   ratio {r['ratio']:5.2f}x")

@@ -27,6 +27,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "bench-results/<config name>); finished units there are skipped")
     b.add_argument("--device", metavar="DEV", help="cpu | cuda (default: cuda if available)")
     b.add_argument("--max-units", metavar="N", help="stop after N more units (resume later)")
+    b.add_argument("--group", action="store_true",
+                   help="train the trainings of one critic, batch size and seed block together "
+                   "in one batched critic (same numbers up to rounding; fewer GPU launches)")
+    b.add_argument("--cuda-graphs", action="store_true",
+                   help="replay each training step as a CUDA graph (same numbers, far fewer "
+                   "kernel launches; constant lr, not MINE)")
+    b.add_argument("--precision", choices=("fp32", "tf32", "bf16"),
+                   help="override the config's train.precision (bf16: autocast of the critic)")
     b.add_argument("--report-only", action="store_true",
                    help="train nothing: tables and plots from the finished units")
     b.add_argument("--no-plots", action="store_true", help="skip the PNGs")
@@ -37,9 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from numerics.sweep import (SweepConfig, level_table, load_units, overview_rows,
-                                summary_rows)
+    from numerics.sweep import SweepConfig
     config = SweepConfig.from_file(args.config)
+    if args.precision is not None:   # before anything reads the units: part of their hash
+        config.train["precision"] = args.precision
     out = Path(args.out) if args.out else Path("bench-results") / config.name
     max_units = None
     if args.max_units is not None:
@@ -50,23 +59,32 @@ def bench(args: argparse.Namespace) -> int:
     status = {"units": len(config.units()), "ran": 0, "seconds": 0.0}
     if not args.report_only:
         status = _run(config, out, args, max_units)
+    result = write_report(config, out, plots=not args.no_plots, source=args.source)
+    result.update({"ran": status.get("ran", 0),
+                   "train_seconds": round(status.get("seconds", 0.0), 2)})
+    if args.json:
+        print(json.dumps(_strict(result), indent=2, default=_json_default))
+    else:
+        _print(result, args.source)
+    return 0
+
+
+def write_report(config, out: Path, *, plots: bool = True, source: str = "heldout") -> dict:
+    """The sweep's tables (``summary.csv`` / ``.json``, ``tables.md``), ``levels.json`` and
+    staircase plots from its finished units in ``out``; returns what ``bench --json`` prints
+    (without the training counts)."""
+    from numerics.sweep import level_table, load_units, overview_rows, summary_rows
     done, missing = load_units(config, out)
     rows = summary_rows(config, out)
     out.mkdir(parents=True, exist_ok=True)
     _write_tables(rows, overview_rows(rows), out)
     (out / "levels.json").write_text(json.dumps(_strict(level_table(config, out)), indent=1,
                                                 default=_json_default))
-    plots = [] if args.no_plots or not done else _plots(config, done, out)
-    result = {"config": config.name, "out": str(out), "units": len(done) + len(missing),
-              "finished": len(done), "missing": len(missing), "ran": status.get("ran", 0),
-              "train_seconds": round(status.get("seconds", 0.0), 2), "plots": plots,
-              "device": done[0][1].meta.get("device") if done else None,
-              "overview": overview_rows(rows, args.source), "rows": rows}
-    if args.json:
-        print(json.dumps(_strict(result), indent=2, default=_json_default))
-    else:
-        _print(result, args.source)
-    return 0
+    pngs = _plots(config, done, out) if plots and done else []
+    return {"config": config.name, "out": str(out), "units": len(done) + len(missing),
+            "finished": len(done), "missing": len(missing), "plots": pngs,
+            "device": done[0][1].meta.get("device") if done else None,
+            "overview": overview_rows(rows, source), "rows": rows}
 
 
 def _run(config, out: Path, args, max_units):
@@ -80,7 +98,7 @@ def _run(config, out: Path, args, max_units):
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     # a seed that diverges is kept as NaN in its unit (numerics.benchmark.run_staircase)
     return run_sweep(config, out, device=device, progress=not args.quiet, max_units=max_units,
-                     log=log)
+                     log=log, group=args.group, graphs=args.cuda_graphs)
 
 
 def _plots(config, done, out: Path) -> list[str]:
@@ -91,7 +109,7 @@ def _plots(config, done, out: Path) -> list[str]:
         return []
     from infonce_anchor.bench_plots import staircase_figure
     return [str(staircase_figure(config, done, B, out / f"staircase_B{B}.png"))
-            for B in config.train["batch_sizes"]]
+            for B in sorted({unit.batch_size for unit, _ in done})]
 
 
 COLUMNS = ("estimator", "label", "reports", "source", "critic", "batch_size", "level",

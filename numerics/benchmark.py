@@ -171,76 +171,127 @@ class StaircaseRun:
 
 
 def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, batch_size: int,
-                  seed: int, runs: int, lr: float = 1e-4, device: object = None,
-                  hidden: int = 512, layers: int = 2, embed: int = 16, eval_batches: int = 16,
-                  progress: bool = True, desc: str | None = None,
-                  sampling: str = "per-run") -> StaircaseRun:
+                  seed: int, runs: int, **kwargs) -> StaircaseRun:
     """Train ``runs`` critics (seeds ``seed + r``) with ``estimator``'s loss through the whole
     staircase (Adam, constant ``lr``: App. G) and record the stepwise and held-out estimates.
-    ``sampling``: see :func:`numerics.training.stream_generators`."""
+    Keyword arguments: those of :func:`run_staircase_group`."""
+    return run_staircase_group([(estimator, seed, runs)], critic_kind, staircase,
+                               batch_size=batch_size, **kwargs)[0]
+
+
+def run_staircase_group(members: list[tuple[BenchEstimator, int, int]], critic_kind: str,
+                        staircase, *, batch_size: int, lr: float = 1e-4, device: object = None,
+                        hidden: int = 512, layers: int = 2, embed: int = 16,
+                        eval_batches: int = 16, progress: bool = True, desc: str | None = None,
+                        sampling: str = "per-run", precision: str = "fp32",
+                        graphs: bool = False) -> list[StaircaseRun]:
+    """Several trainings through the staircase in one batched critic (issue #12): member
+    ``(estimator, seed, runs)`` owns ``runs`` critics seeded ``seed + r``, trained with its
+    loss on batches from its own generators (a :class:`numerics.training.LossBlock`), so each
+    member's :class:`StaircaseRun` is what :func:`run_staircase` gives it alone, up to float
+    rounding; one forward / backward / Adam step serves every member (fewer kernel launches
+    on a GPU).  ``sampling``: see :func:`numerics.training.stream_generators`; ``precision``:
+    ``fp32``, ``tf32`` or ``bf16`` (:data:`numerics.training.PRECISIONS`); ``graphs``: replay
+    the training step as a CUDA graph (:class:`numerics.training.GraphedStep`; the same
+    numbers, fewer launches).  Each returned run's
+    ``seconds`` is its share (by runs) of the group's wall time; ``meta["group_seconds"]`` the
+    whole."""
     import torch
 
     from numerics.torch_critics import make_critic
-    from numerics.training import (EVAL_STREAM, TRAIN_STREAM, _int, evaluate, optimise,
-                                   resolve_device, stream_generators)
+    from numerics.training import (EVAL_STREAM, TRAIN_STREAM, LossBlock, _int, check_precision,
+                                   evaluate, matmul_precision, optimise, resolve_device,
+                                   stream_generators)
     batch_size = _int(batch_size, "batch_size", 2)
-    runs, seed = _int(runs, "runs", 1), _int(seed, "seed", 0)
+    if not members:
+        raise InputError("members", "needs at least one (estimator, seed, runs)")
+    members = [(e, _int(seed, "seed", 0), _int(runs, "runs", 1)) for e, seed, runs in members]
     eval_batches = _int(eval_batches, "eval_batches", 1)
+    precision = check_precision(precision)
     dev = resolve_device(device)
-    loss_kw = estimator.loss_kwargs(batch_size)
+    kws = [e.loss_kwargs(batch_size) for e, _, _ in members]
+    seeds = [seed + r for _, seed, runs in members for r in range(runs)]
     critic = make_critic(critic_kind, **staircase.critic_dims(), hidden=hidden, layers=layers,
-                         embed=embed, runs=runs, seed=seed).to(dev)
-    train_gens = stream_generators(seed, runs, TRAIN_STREAM, dev, sampling)
-    eval_gens = stream_generators(seed, runs, EVAL_STREAM, dev, sampling)
+                         embed=embed, seeds=seeds).to(dev)
+
+    def blocks(stream: int) -> list:
+        return [LossBlock(e.loss, kw, stream_generators(seed, runs, stream, dev, sampling))
+                for (e, seed, runs), kw in zip(members, kws)]
+    train_blocks, eval_blocks = blocks(TRAIN_STREAM), blocks(EVAL_STREAM)
+    total = len(seeds)
     n_levels, per_level = len(staircase.levels_bits), staircase.steps_per_level
-    held_bound = torch.full((n_levels, runs), math.nan, dtype=torch.float64, device=dev)
-    held_plugin = torch.empty((n_levels, runs), dtype=torch.float64, device=dev)
+    held_bound = torch.full((n_levels, total), math.nan, dtype=torch.float64, device=dev)
+    held_plugin = torch.empty((n_levels, total), dtype=torch.float64, device=dev)
 
     def at_level_end(step: int) -> None:
         if (step + 1) % per_level:
             return
         level = step // per_level
         critic.eval()
-        bounds, plugins, _ = evaluate(critic, estimator.loss, staircase.level_samplers[level],
+        bounds, plugins, _ = evaluate(critic, eval_blocks, staircase.level_samplers[level],
                                       batch_size=batch_size, critic_kind=critic_kind,
-                                      loss_kw=loss_kw, generators=eval_gens,
-                                      batches=eval_batches, check_finite=False)
+                                      batches=eval_batches, check_finite=False,
+                                      precision=precision)
         critic.train()
         held_plugin[level] = torch.stack(plugins).mean(0)
         if bounds:
             held_bound[level] = torch.stack(bounds).mean(0)
 
+    label = desc or "+".join(e.train_key for e, _, _ in members) + f"/{critic_kind}/B{batch_size}"
     start = time.perf_counter()
-    losses, bound, plugin = optimise(
-        critic, estimator.loss, staircase.sampler, steps=staircase.total_steps,
-        batch_size=batch_size, critic_kind=critic_kind, loss_kw=loss_kw, generators=train_gens,
-        lr=lr, progress=progress, desc=desc or f"{estimator.train_key}/{critic_kind}/B{batch_size}",
-        record=True, on_step=at_level_end, keep_diverged=True)
+    with matmul_precision(precision):
+        losses, bound, plugin = optimise(
+            critic, train_blocks, staircase.sampler, steps=staircase.total_steps,
+            batch_size=batch_size, critic_kind=critic_kind, lr=lr, progress=progress,
+            desc=label, record=True, on_step=at_level_end, keep_diverged=True,
+            precision=precision, graphs=graphs)
     seconds = time.perf_counter() - start
-    # a run that diverged: NaN from its first non-finite loss on (its estimates are unusable)
-    bad = ~np.isfinite(losses.values)
-    diverged = [int(r) for r in np.nonzero(bad.any(axis=0))[0]]
     held_b, held_p = held_bound.cpu().numpy(), held_plugin.cpu().numpy()
+    diverged = _mark_diverged(losses.values, bound.values, plugin.values, held_b, held_p,
+                              per_level)
+    meta = {"device": str(dev), "device_name": _device_name(dev), "torch": torch.__version__,
+            "precision": precision, "cuda_graphs": bool(graphs and dev.type == "cuda"),
+            "group": [e.train_key for e, _, _ in members],
+            "group_seconds": seconds}
+    out, start_col = [], 0
+    for (e, seed, runs), kw in zip(members, kws):
+        cols = slice(start_col, start_col + runs)
+        start_col += runs
+        settings = {"train_key": e.train_key, "loss": e.loss, "loss_kwargs": kw,
+                    "critic": critic_kind, "batch_size": batch_size, "seed": seed,
+                    "runs": runs, "lr": lr, "hidden": hidden, "layers": layers,
+                    "embed": embed, "eval_batches": eval_batches, "sampling": sampling,
+                    "precision": precision, "levels_bits": list(staircase.levels_bits),
+                    "steps_per_level": per_level, "task": staircase.describe()}
+        out.append(StaircaseRun(
+            settings, np.array(staircase.level_mi_nats()), bound.values[:, cols].copy(),
+            plugin.values[:, cols].copy(), held_b[:, cols].copy(), held_p[:, cols].copy(),
+            seconds * runs / total,
+            {**meta, "diverged_runs": [seed + r - cols.start for r in diverged
+                                       if cols.start <= r < cols.stop]}))
+    return out
+
+
+def _mark_diverged(losses, bound, plugin, held_b, held_p, per_level: int) -> list[int]:
+    """Columns (runs) whose loss became non-finite: NaN from that step (and level) on, in
+    place; non-finite held-out values become NaN too.  Returns the diverged columns."""
+    bad = ~np.isfinite(losses)
+    diverged = [int(r) for r in np.nonzero(bad.any(axis=0))[0]]
     for r in diverged:
         first = int(np.nonzero(bad[:, r])[0][0])
-        bound.values[first:, r] = np.nan
-        plugin.values[first:, r] = np.nan
+        bound[first:, r] = np.nan
+        plugin[first:, r] = np.nan
         held_b[first // per_level:, r] = np.nan
         held_p[first // per_level:, r] = np.nan
     held_b[~np.isfinite(held_b)] = np.nan
     held_p[~np.isfinite(held_p)] = np.nan
-    settings = {"train_key": estimator.train_key, "loss": estimator.loss,
-                "loss_kwargs": loss_kw, "critic": critic_kind, "batch_size": batch_size,
-                "seed": seed, "runs": runs, "lr": lr, "hidden": hidden, "layers": layers,
-                "embed": embed, "eval_batches": eval_batches, "sampling": sampling,
-                "levels_bits": list(staircase.levels_bits), "steps_per_level": per_level,
-                "task": staircase.describe()}
-    return StaircaseRun(settings, np.array(staircase.level_mi_nats()), bound.values,
-                        plugin.values, held_b, held_p,
-                        seconds, {"device": str(dev), "torch": torch.__version__,
-                                  "diverged_runs": [seed + r for r in diverged],
-                                  "tf32": dev.type == "cuda" and
-                                  torch.backends.cuda.matmul.allow_tf32})
+    return diverged
+
+
+def _device_name(dev) -> str:
+    """The accelerator's name (e.g. ``NVIDIA H200``), or ``cpu``."""
+    import torch
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -321,5 +372,5 @@ def smooth(values: np.ndarray, span: int) -> np.ndarray:
 
 
 __all__ = ["BenchEstimator", "ESTIMATORS", "FIGURE1", "LevelStatistics", "StaircaseRun",
-           "level_estimates", "level_statistics", "make_estimator", "run_staircase", "smooth",
-           "to_bits"]
+           "level_estimates", "level_statistics", "make_estimator", "run_staircase",
+           "run_staircase_group", "smooth", "to_bits"]

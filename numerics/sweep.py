@@ -31,7 +31,9 @@ result.  Example (the keys and their defaults)::
     embed = 16
     eval_batches = 16
     sampling = "per-run"       # or "unit": one generator per unit (fewer GPU launches)
-    tf32 = false               # allow TF32 matmuls on CUDA (faster; ~1e-3 relative rounding)
+    precision = "fp32"         # or "tf32" (TF32 matmuls on CUDA) or "bf16" (bf16 autocast of
+                               # the critic; losses in float32): see numerics.training
+    exclude = [["joint", 256]] # [critic, batch size] pairs not run, by design (a stated cut)
     [report]
     window = 0.25              # training estimate: mean over the last quarter of each level
     smooth_span = 200          # EMA span of the plotted curves
@@ -50,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from numerics.benchmark import (ESTIMATORS, OPTION_NAMES, BenchEstimator, StaircaseRun,
-                                make_estimator, run_staircase)
+                                make_estimator, run_staircase_group)
 from theory.errors import InputError
 
 TASK_KINDS = ("gaussian", "gaussian_cubic", "digits", "items")
@@ -61,7 +63,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
                    "infonce_anchor"],
     "critics": ["joint", "separable"], "batch_sizes": [64], "seeds": 20, "first_seed": 0,
     "runs_per_unit": 20, "lr": 1e-4, "hidden": 512, "layers": 2, "embed": 16,
-    "eval_batches": 16, "sampling": "per-run", "tf32": False}
+    "eval_batches": 16, "sampling": "per-run", "precision": "fp32", "exclude": []}
 REPORT_DEFAULTS: dict[str, Any] = {"window": 0.25, "smooth_span": 200}
 
 
@@ -162,8 +164,11 @@ class SweepConfig:
             by_key.setdefault(e.train_key, []).append(e)
         tr = self.train
         out = []
+        cut = {(c, B) for c, B in tr["exclude"]}
         for B in tr["batch_sizes"]:
             for critic in tr["critics"]:
+                if (critic, B) in cut:
+                    continue
                 for key, ests in by_key.items():
                     for first in range(tr["first_seed"], tr["first_seed"] + tr["seeds"],
                                        tr["runs_per_unit"]):
@@ -186,7 +191,7 @@ class SweepConfig:
                    "B": B, **{k: self.train[k] for k in ("lr", "hidden", "layers", "embed",
                                                          "eval_batches")}}
         # defaults stay out of the hash, so results made before these keys existed still match
-        payload.update({k: self.train[k] for k in ("sampling", "tf32")
+        payload.update({k: self.train[k] for k in ("sampling", "precision")
                         if self.train[k] != TRAIN_DEFAULTS[k]})
         text = json.dumps(payload, sort_keys=True, default=float)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
@@ -245,6 +250,7 @@ def _section(raw: dict, name: str, known: set[str], defaults: dict) -> dict[str,
 
 def _check_train(tr: dict[str, Any]) -> None:
     from numerics.torch_critics import CRITICS
+    from numerics.training import PRECISIONS
     for key in ("seeds", "runs_per_unit", "hidden", "layers", "embed", "eval_batches"):
         _positive_int(tr[key], f"train.{key}")
     if isinstance(tr["first_seed"], bool) or not isinstance(tr["first_seed"], int) or \
@@ -252,8 +258,10 @@ def _check_train(tr: dict[str, Any]) -> None:
         raise InputError("train.first_seed", f"must be an integer >= 0, got {tr['first_seed']!r}")
     if tr["sampling"] not in ("per-run", "unit"):
         raise InputError("train.sampling", f"must be per-run or unit, got {tr['sampling']!r}")
-    if not isinstance(tr["tf32"], bool):
-        raise InputError("train.tf32", f"must be true or false, got {tr['tf32']!r}")
+    if tr["precision"] not in PRECISIONS:
+        raise InputError("train.precision", f"must be one of {', '.join(PRECISIONS)}, got "
+                         f"{tr['precision']!r}")
+    _check_exclude(tr)
     if not isinstance(tr["lr"], (int, float)) or not tr["lr"] > 0:
         raise InputError("train.lr", f"must be a number > 0, got {tr['lr']!r}")
     for key, allowed in (("critics", CRITICS), ("estimators", None)):
@@ -272,6 +280,17 @@ def _check_train(tr: dict[str, Any]) -> None:
     for key in ("batch_sizes", "critics", "estimators"):
         if len(set(tr[key])) != len(tr[key]):   # a repeat would be trained and pooled twice
             raise InputError(f"train.{key}", f"lists {tr[key]!r} with a repeat")
+
+
+def _check_exclude(tr: dict[str, Any]) -> None:
+    """``exclude``: a list of ``[critic, batch size]`` pairs of the sweep, each left out by
+    design (e.g. a joint critic at B = 256 that a device budget cannot afford)."""
+    ex = tr["exclude"]
+    if not isinstance(ex, list) or any(
+            not isinstance(p, list) or len(p) != 2 or p[0] not in tr["critics"]
+            or p[1] not in tr["batch_sizes"] for p in ex):
+        raise InputError("train.exclude", f"must be a list of [critic, batch size] pairs of "
+                         f"this sweep's critics and batch sizes, got {ex!r}")
 
 
 def _check_options(spec: dict[str, Any], where: str, base: str) -> None:
@@ -320,56 +339,77 @@ def unit_path(out_dir: Path, unit: Unit) -> Path:
 
 
 def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None,
-              progress: bool = True, max_units: int | None = None, log=None) -> dict[str, Any]:
+              progress: bool = True, max_units: int | None = None, log=None,
+              group: bool = False, graphs: bool = False) -> dict[str, Any]:
     """Run every unit whose result is not yet in ``out_dir`` (at most ``max_units`` of them);
-    returns counts and the seconds spent.  Writes ``out_dir/config.json`` for provenance."""
+    returns counts and the seconds spent.  Writes ``out_dir/config.json`` for provenance.
+
+    ``group=True`` trains the pending units that share a critic, batch size and seed block
+    together in one batched critic (:func:`numerics.benchmark.run_staircase_group`): the same
+    numbers per unit up to float rounding, one step for all (the GPU's way); ``graphs=True``
+    replays each training step as a CUDA graph.  Neither changes a unit's hash.  Each unit is
+    still written to its own file as soon as its group finishes."""
     out_dir = Path(out_dir)
+    write_config_record(config, out_dir)
+    units = config.units()
+    pending = [u for u in units if not unit_path(out_dir, u).exists()]
+    todo = pending if max_units is None else pending[:max_units]
+    bar = _units_bar(len(todo), progress)
+    seconds = 0.0
+    try:
+        for batch in unit_groups(todo, group):
+            seconds += run_unit_group(config, batch, out_dir, device=device,
+                                      progress=progress, log=log, graphs=graphs)
+            if bar is not None:
+                bar.update(len(batch))
+    finally:
+        if bar is not None:
+            bar.close()
+    return {"units": len(units), "already_done": len(units) - len(pending), "ran": len(todo),
+            "left": len(pending) - len(todo), "seconds": seconds}
+
+
+def unit_groups(units: list[Unit], group: bool) -> list[list[Unit]]:
+    """The units trained together: one each, or (``group``) those of one critic, batch size
+    and seed block, in the order of ``units``."""
+    if not group:
+        return [[u] for u in units]
+    groups: dict[tuple, list[Unit]] = {}
+    for u in units:
+        groups.setdefault((u.critic, u.batch_size, u.first_seed, u.runs), []).append(u)
+    return list(groups.values())
+
+
+def write_config_record(config: SweepConfig, out_dir: Path) -> None:
+    """``out_dir/config.json`` (the parsed config, for provenance) and ``out_dir/units/``."""
     (out_dir / "units").mkdir(parents=True, exist_ok=True)
     (out_dir / "config.json").write_text(json.dumps(
         {"name": config.name, "source": config.source, "task": config.task,
          "train": config.train, "report": config.report,
          "estimators": [e.__dict__ | {"options": dict(e.options)} for e in config.estimators]},
         indent=2, default=str))
-    units = config.units()
-    pending = [u for u in units if not unit_path(out_dir, u).exists()]
-    todo = pending if max_units is None else pending[:max_units]
-    staircase = config.staircase()
+
+
+def run_unit_group(config: SweepConfig, units: list[Unit], out_dir: Path, *, device=None,
+                   progress: bool = False, log=None, graphs: bool = False) -> float:
+    """Train ``units`` (one critic, batch size and seed block: a :func:`unit_groups` entry)
+    together and write each one's file to ``out_dir/units``; returns the wall seconds."""
     tr = config.train
-    previous_tf32 = _set_tf32(tr["tf32"])
-    bar = _units_bar(len(todo), progress)
-    seconds = 0.0
-    try:
-        for unit in todo:
-            run = run_staircase(unit.estimators[0], unit.critic, staircase,
-                                batch_size=unit.batch_size, seed=unit.first_seed,
-                                runs=unit.runs, lr=tr["lr"], device=device, hidden=tr["hidden"],
-                                layers=tr["layers"], embed=tr["embed"],
-                                eval_batches=tr["eval_batches"], progress=progress,
-                                desc=f"{unit.train_key}/{unit.critic}/B{unit.batch_size}",
-                                sampling=tr["sampling"])
-            run.save(unit_path(out_dir, unit))
-            seconds += run.seconds
-            diverged = run.meta.get("diverged_runs", [])
-            if log is not None:
-                log(f"{unit.name}: {run.seconds:.1f} s" +
-                    (f"; seeds {diverged} diverged (kept as NaN)" if diverged else ""))
-            if bar is not None:
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-        _set_tf32(previous_tf32)
-    return {"units": len(units), "already_done": len(units) - len(pending), "ran": len(todo),
-            "left": len(pending) - len(todo), "seconds": seconds}
-
-
-def _set_tf32(enabled: bool) -> bool:
-    """TF32 matmuls on CUDA as the config asks; returns the previous setting (restored after
-    the sweep, so the caller's process is left as it was)."""
-    import torch
-    previous = bool(torch.backends.cuda.matmul.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = bool(enabled)
-    return previous
+    u0 = units[0]
+    runs = run_staircase_group(
+        [(u.estimators[0], u.first_seed, u.runs) for u in units], u0.critic,
+        config.staircase(), batch_size=u0.batch_size, lr=tr["lr"], device=device,
+        hidden=tr["hidden"], layers=tr["layers"], embed=tr["embed"],
+        eval_batches=tr["eval_batches"], progress=progress,
+        desc=f"{'+'.join(u.train_key for u in units)}/{u0.critic}/B{u0.batch_size}",
+        sampling=tr["sampling"], precision=tr["precision"], graphs=graphs)
+    for unit, run in zip(units, runs):
+        run.save(unit_path(out_dir, unit))
+        diverged = run.meta.get("diverged_runs", [])
+        if log is not None:
+            log(f"{unit.name}: {run.seconds:.1f} s" +
+                (f"; seeds {diverged} diverged (kept as NaN)" if diverged else ""))
+    return runs[0].meta["group_seconds"]
 
 
 def _units_bar(total: int, enabled: bool):
@@ -473,11 +513,14 @@ def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
             "batch_size": B, "true_nats": [float(v) for v in first.level_mi_nats],
             **{f"{src}_nats": listed(values) for src, values in by_source.items()}})
     devices = sorted({run.meta.get("device", "?") for _, run in done})
+    device_names = sorted({run.meta.get("device_name", "?") for _, run in done})
     return {"name": config.name, "task": config.task, "train": config.train,
-            "report": config.report, "devices": devices, "missing_units": len(missing),
+            "report": config.report, "devices": devices, "device_names": device_names,
+            "missing_units": len(missing),
             "train_seconds": round(sum(run.seconds for _, run in done), 1),
             "entries": entries}
 
 
 __all__ = ["SweepConfig", "Unit", "level_table", "load_units", "overview_rows",
-           "pooled_estimates", "run_sweep", "summary_rows", "unit_path"]
+           "pooled_estimates", "run_sweep", "run_unit_group", "summary_rows", "unit_groups",
+           "unit_path", "write_config_record"]

@@ -15,7 +15,9 @@ dimension and one forward pass (batched matmuls, no loop over runs) scores ``R``
 minibatches, inputs ``(R, B, d)`` (or ``(B, d)``, shared by every run) to scores ``(R, B, B)``.
 Run ``r`` is initialised from its own ``torch.Generator`` seeded ``seed + r`` (on the CPU, so the
 device does not change the numbers), exactly as a ``runs = 1`` critic with ``seed + r`` is: one
-run at a time and all runs at once start from the same parameters.
+run at a time and all runs at once start from the same parameters.  ``seeds=[s_0, s_1, ...]``
+instead gives run ``r`` the seed ``s_r`` (blocks of several trainings stacked in one critic, as
+:func:`numerics.benchmark.run_staircase_group` does, each block starting where it would alone).
 
 Output shape: ``(B, B)`` for a ``runs = 1`` critic given un-batched inputs (``(B,)`` indices or
 ``(B, d)`` features), ``(R, B, B)`` otherwise.
@@ -48,10 +50,22 @@ def _positive_int(value: object, name: str, minimum: int = 1) -> int:
     return value
 
 
-def _generators(seed: int, runs: int) -> list[torch.Generator]:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InputError("seed", f"must be an integer, got {seed!r}")
-    return [torch.Generator(device="cpu").manual_seed(seed + r) for r in range(runs)]
+def _generators(seeds: list[int]) -> list[torch.Generator]:
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise InputError("seed", f"must be an integer, got {seed!r}")
+    return [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
+
+
+def run_seeds(seed: int, runs: int, seeds: list[int] | None) -> list[int]:
+    """The initialisation seed of each run: ``seed + r``, or the explicit list ``seeds``."""
+    if seeds is None:
+        return [seed + r for r in range(runs)] if isinstance(seed, int) and \
+            not isinstance(seed, bool) else [seed]
+    seeds = list(seeds)
+    if not seeds:
+        raise InputError("seeds", "must list at least one seed")
+    return seeds
 
 
 def _uniform(shape: tuple[int, ...], bound: float, gen: torch.Generator) -> torch.Tensor:
@@ -104,15 +118,16 @@ class _Critic(nn.Module):
 
     kind = ""
 
-    def __init__(self, runs: int, seed: int) -> None:
+    def __init__(self, runs: int, seed: int, seeds: list[int] | None = None) -> None:
         super().__init__()
-        self.runs = _positive_int(runs, "runs")
-        self.seed = seed
-        _generators(seed, 1)  # validates the seed
+        self.seeds = run_seeds(seed, _positive_int(runs, "runs"), seeds)
+        self.runs = len(self.seeds) if seeds is not None else runs
+        self.seed = self.seeds[0]
+        _generators(self.seeds)  # validates the seeds
 
     def _gens(self) -> list[torch.Generator]:
-        """Fresh per-run initialisation generators: run ``r`` seeded ``seed + r``."""
-        return _generators(self.seed, self.runs)
+        """Fresh per-run initialisation generators: run ``r`` seeded ``seeds[r]``."""
+        return _generators(self.seeds)
 
     def _features(self, t: torch.Tensor, d: int, name: str) -> tuple[torch.Tensor, bool]:
         """``(B, d)`` or ``(R, B, d)`` float features to ``(R, B, d)``; flag: had a run dim."""
@@ -160,8 +175,9 @@ class TabularCritic(_Critic):
 
     kind = "tabular"
 
-    def __init__(self, n_x: int, n_y: int, *, runs: int = 1, seed: int = 0) -> None:
-        super().__init__(runs, seed)
+    def __init__(self, n_x: int, n_y: int, *, runs: int = 1, seed: int = 0,
+                 seeds: list[int] | None = None) -> None:
+        super().__init__(runs, seed, seeds)
         self.n_x = _positive_int(n_x, "n_x")
         self.n_y = _positive_int(n_y, "n_y")
         self.table = nn.Parameter(torch.zeros(self.runs, self.n_x, self.n_y))
@@ -196,15 +212,17 @@ class TabularCritic(_Critic):
 class JointCritic(_Critic):
     """``c(x, y) = MLP([x, y])`` for every pair ``(x_i, y_j)``: ``B^2`` MLP evaluations.
 
-    The first layer is split ``W = [W_x; W_y]`` so that ``x_i W_x`` and ``y_j W_y`` are computed
-    once and broadcast over the pairs (the same numbers as concatenating, up to rounding).
+    The first layer is split ``W = [W_x; W_y]`` so that ``x_i W_x + b`` and ``y_j W_y`` are
+    computed once and broadcast over the pairs (the same numbers as concatenating, up to
+    rounding): the ``B^2 x hidden`` pre-activation is written in one pass.
     """
 
     kind = "joint"
 
     def __init__(self, dx: int, dy: int, hidden: int = DEFAULT_HIDDEN,
-                 layers: int = DEFAULT_LAYERS, *, runs: int = 1, seed: int = 0) -> None:
-        super().__init__(runs, seed)
+                 layers: int = DEFAULT_LAYERS, *, runs: int = 1, seed: int = 0,
+                 seeds: list[int] | None = None) -> None:
+        super().__init__(runs, seed, seeds)
         self.dx, self.dy = _positive_int(dx, "dx"), _positive_int(dy, "dy")
         _positive_int(hidden, "hidden")
         _positive_int(layers, "layers")
@@ -214,9 +232,9 @@ class JointCritic(_Critic):
         x, y, batched = self._pair(x, y, self.dx, self.dy)
         R, B, _ = x.shape
         w, b = self.mlp.first_layer()
-        a = torch.bmm(x, w[:, :self.dx])                  # (R, B, H)
-        c = torch.bmm(y, w[:, self.dx:])                  # (R, B, H)
-        h = a.unsqueeze(2) + c.unsqueeze(1) + b[:, None, None, :]   # (R, B_x, B_y, H)
+        a = torch.baddbmm(b.unsqueeze(1), x, w[:, :self.dx])   # (R, B, H): x_i W_x + b
+        c = torch.bmm(y, w[:, self.dx:])                  # (R, B, H): y_j W_y
+        h = a.unsqueeze(2) + c.unsqueeze(1)               # (R, B_x, B_y, H): one pass over pairs
         out = self.mlp.rest(h.reshape(R, B * B, -1))      # (R, B*B, 1)
         return self._shape_out(out.reshape(R, B, B), batched)
 
@@ -228,8 +246,8 @@ class SeparableCritic(_Critic):
 
     def __init__(self, dx: int, dy: int, hidden: int = DEFAULT_HIDDEN,
                  layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED, *, runs: int = 1,
-                 seed: int = 0) -> None:
-        super().__init__(runs, seed)
+                 seed: int = 0, seeds: list[int] | None = None) -> None:
+        super().__init__(runs, seed, seeds)
         self.dx, self.dy = _positive_int(dx, "dx"), _positive_int(dy, "dy")
         _positive_int(hidden, "hidden")
         _positive_int(layers, "layers")
@@ -250,8 +268,9 @@ class BilinearCritic(_Critic):
 
     kind = "bilinear"
 
-    def __init__(self, dx: int, dy: int, *, runs: int = 1, seed: int = 0) -> None:
-        super().__init__(runs, seed)
+    def __init__(self, dx: int, dy: int, *, runs: int = 1, seed: int = 0,
+                 seeds: list[int] | None = None) -> None:
+        super().__init__(runs, seed, seeds)
         self.dx, self.dy = _positive_int(dx, "dx"), _positive_int(dy, "dy")
         bound = 1.0 / math.sqrt(self.dx * self.dy)
         self.weight = nn.Parameter(torch.stack(
@@ -266,19 +285,24 @@ class BilinearCritic(_Critic):
 def make_critic(kind: str, *, dx: int | None = None, dy: int | None = None,
                 n_x: int | None = None, n_y: int | None = None, hidden: int = DEFAULT_HIDDEN,
                 layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED, runs: int = 1,
-                seed: int = 0) -> _Critic:
+                seed: int = 0, seeds: list[int] | None = None) -> _Critic:
     """A critic by name: ``tabular`` (needs ``n_x, n_y``), ``joint`` / ``separable`` /
-    ``bilinear`` (need ``dx, dy``).  Defaults: the paper's 2 x 512 ReLU, embedding 16."""
+    ``bilinear`` (need ``dx, dy``).  Defaults: the paper's 2 x 512 ReLU, embedding 16.
+    ``seeds`` (a list) replaces ``runs`` / ``seed``: run ``r`` is initialised from ``seeds[r]``."""
+    if seeds is not None:
+        seeds = list(seeds)
+        runs = len(seeds) or 1
     if kind == "tabular":
         if n_x is None or n_y is None:
             raise InputError("critic", "the tabular critic needs n_x and n_y (a discrete joint)")
-        return TabularCritic(n_x, n_y, runs=runs, seed=seed)
+        return TabularCritic(n_x, n_y, runs=runs, seed=seed, seeds=seeds)
     if kind in ("joint", "separable", "bilinear"):
         if dx is None or dy is None:
             raise InputError("critic", f"the {kind} critic needs the feature dimensions dx, dy")
         if kind == "joint":
-            return JointCritic(dx, dy, hidden, layers, runs=runs, seed=seed)
+            return JointCritic(dx, dy, hidden, layers, runs=runs, seed=seed, seeds=seeds)
         if kind == "separable":
-            return SeparableCritic(dx, dy, hidden, layers, embed, runs=runs, seed=seed)
-        return BilinearCritic(dx, dy, runs=runs, seed=seed)
+            return SeparableCritic(dx, dy, hidden, layers, embed, runs=runs, seed=seed,
+                                   seeds=seeds)
+        return BilinearCritic(dx, dy, runs=runs, seed=seed, seeds=seeds)
     raise InputError("critic", f"unknown critic {kind!r}; expected one of {', '.join(CRITICS)}")

@@ -28,6 +28,7 @@ import csv
 import math
 import sys
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -314,7 +315,97 @@ def stream_generators(seed: int, runs: int, stream: int, device, sampling: str =
     raise InputError("sampling", f"must be per-run or unit, got {sampling!r}")
 
 
-def _draw(sampler, generators, batch_size: int, critic_kind: str):
+# ------------------------------------------------------------------------------ precision
+#: Arithmetic of the critic's matmuls on CUDA: plain float32, TF32 tensor cores (float32
+#: storage, ~1e-3 relative rounding of the products), or bfloat16 autocast of the critic's
+#: forward pass (the losses stay float32: :func:`numerics.torch_losses.minibatch_loss` casts
+#: the scores up).  On the CPU ``tf32`` changes nothing and ``bf16`` autocasts too.
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def check_precision(precision: object) -> str:
+    if precision not in PRECISIONS:
+        raise InputError("precision", f"must be one of {', '.join(PRECISIONS)}, got "
+                         f"{precision!r}")
+    return str(precision)
+
+
+@contextmanager
+def matmul_precision(precision: str):
+    """TF32 matmuls on CUDA on (``tf32``) or off for the duration; the previous setting is
+    restored after, so the caller's process is left as it was."""
+    check_precision(precision)
+    previous = bool(torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+
+
+def critic_autocast(precision: str, device: torch.device):
+    """The context the critic's forward pass runs in: bf16 autocast (no weight-cast cache, as
+    CUDA graph capture requires), or nothing."""
+    if check_precision(precision) == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16,
+                              cache_enabled=False)
+    return nullcontext()
+
+
+# ------------------------------------------------------------------------------ loss blocks
+@dataclass
+class LossBlock:
+    """Consecutive runs of one batched critic trained with one loss (issue #12).
+
+    A critic with ``runs = R_1 + R_2 + ...`` (e.g. built with ``make_critic(seeds=...)``) can
+    train several losses at once: block ``k`` owns the next ``R_k`` runs, draws their batches
+    from its own ``generators`` (per-run generators or a :class:`UnitStream`, exactly those it
+    would use alone) and scores them with ``estimator``'s loss.  Runs never mix (batched
+    parameters, elementwise Adam), so a block's numbers are those of its runs trained alone,
+    up to float rounding; what is shared is one forward / backward / Adam step for all."""
+
+    estimator: str
+    loss_kw: dict
+    generators: Any
+    mine_state: Any = None
+
+    @property
+    def runs(self) -> int:
+        return len(self.generators)
+
+
+def draw_blocks(sampler, blocks: list[LossBlock], batch_size: int, critic_kind: str):
+    """One batch per run of every block, stacked ``(sum R_k, B, ...)``."""
+    parts = [draw_batches(sampler, b.generators, batch_size, critic_kind) for b in blocks]
+    if len(parts) == 1:
+        return parts[0]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+def block_losses(blocks: list[LossBlock], scores: torch.Tensor, check_finite: bool):
+    """Each block's loss on its slice of the ``(sum R_k, B, B)`` scores, joined along the run
+    dimension: a :class:`numerics.torch_losses.LossOutput` whose ``bound_nats`` is NaN for the
+    runs of Type 3 blocks (None when no block has a bound) and whose ``kind`` is the first
+    block's.  ``check_finite``: raise :class:`TrainingDiverged` on NaN / inf scores (a device
+    sync; training loops check their losses once at the end instead)."""
+    if scores.dim() == 2:
+        scores = scores.unsqueeze(0)
+    outs, start = [], 0
+    for b in blocks:
+        outs.append(_loss(b.estimator, scores[start:start + b.runs], b.loss_kw, b.mine_state,
+                          check_finite))
+        start += b.runs
+    if len(outs) == 1:
+        return outs[0]
+    bounds = None
+    if any(o.bound_nats is not None for o in outs):
+        bounds = torch.cat([o.bound_nats if o.bound_nats is not None else
+                            torch.full_like(o.plugin_nats, math.nan) for o in outs])
+    return torch_losses.LossOutput(torch.cat([o.loss for o in outs]), bounds,
+                                   torch.cat([o.plugin_nats for o in outs]), outs[0].kind)
+
+
+def draw_batches(sampler, generators, batch_size: int, critic_kind: str):
     """One batch per run, stacked: ``(R, B, ...)``; from each run's own generator, or (a
     :class:`UnitStream`) ``R * B`` i.i.d. pairs from one generator, reshaped."""
     if isinstance(generators, UnitStream):
@@ -374,15 +465,15 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
     train_gens = stream_generators(seed, runs, TRAIN_STREAM, dev, sampling)
     eval_gens = stream_generators(seed, runs, EVAL_STREAM, dev, sampling)
 
-    losses, _, _ = optimise(critic, estimator, lambda step: sampler, steps=steps,
-                            batch_size=batch_size, critic_kind=critic_kind, loss_kw=loss_kw,
-                            generators=train_gens, lr=lr, lr_schedule=lr_schedule,
+    losses, _, _ = optimise(critic, [LossBlock(estimator, loss_kw, train_gens)],
+                            lambda step: sampler, steps=steps, batch_size=batch_size,
+                            critic_kind=critic_kind, lr=lr, lr_schedule=lr_schedule,
                             mine_momentum=mine_momentum, progress=progress,
                             desc=f"train {estimator}/{critic_kind}")
     eval_start = time.perf_counter()
-    bounds, plugins, kind = evaluate(critic, estimator, sampler, batch_size=batch_size,
-                                     critic_kind=critic_kind, loss_kw=loss_kw,
-                                     generators=eval_gens, batches=eval_batches)
+    bounds, plugins, kind = evaluate(critic, [LossBlock(estimator, loss_kw, eval_gens)], sampler,
+                                     batch_size=batch_size, critic_kind=critic_kind,
+                                     batches=eval_batches)
     seconds = losses.seconds + time.perf_counter() - eval_start
     losses = losses.values
 
@@ -412,15 +503,20 @@ class _Timed:
     seconds: float
 
 
-def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
-             batch_size: int, critic_kind: str, loss_kw: dict, generators: list,
-             lr: float, lr_schedule: str = "constant", mine_momentum: float = 0.99,
-             progress: bool = True, desc: str = "train", record: bool = False,
-             keep_diverged: bool = False,
-             on_step=None):
-    """Adam on ``minibatch_loss(estimator)`` for ``steps`` steps; step ``t`` draws one batch per
-    run from ``sampler_at(t)`` with that run's generator.  No host sync inside the loop: the
-    per-step values stay on the device and are checked for NaN / inf once at the end.
+def optimise(critic: torch.nn.Module, blocks: list[LossBlock], sampler_at, *, steps: int,
+             batch_size: int, critic_kind: str, lr: float, lr_schedule: str = "constant",
+             mine_momentum: float = 0.99, progress: bool = True, desc: str = "train",
+             record: bool = False, keep_diverged: bool = False, on_step=None,
+             precision: str = "fp32", graphs: bool = False):
+    """Adam on each block's minibatch loss (:class:`LossBlock`; one block for a single loss)
+    for ``steps`` steps; step ``t`` draws one batch per run from ``sampler_at(t)`` with that
+    run's generator.  No host sync inside the loop: the per-step values stay on the device and
+    are checked for NaN / inf once at the end.  On CUDA, Adam is the fused kernel (one launch
+    for every parameter; the same update up to rounding).  ``precision``: see
+    :data:`PRECISIONS` (the critic's forward pass under :func:`critic_autocast`; TF32 is set
+    by the caller with :func:`matmul_precision`).  ``graphs=True``: the step (forward, losses,
+    backward, Adam) is captured once as a CUDA graph and replayed (:class:`GraphedStep`); the
+    batches are still drawn eagerly and copied in, so the numbers are those of the eager loop.
 
     Returns ``(losses, bounds, plugins)``, each a :class:`_Timed` of a float32 numpy array of shape
     ``(steps, runs)`` (``seconds``: the loop's wall time, device synchronised).  ``bounds`` and
@@ -431,12 +527,22 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
     :class:`TrainingDiverged` after the loop, unless ``keep_diverged``: then the diverged runs
     keep their NaN / inf values (runs never mix: batched parameters, elementwise Adam), so one
     bad seed does not discard the others."""
-    runs = len(generators)
+    runs = sum(b.runs for b in blocks)
     device = next(critic.parameters()).device
-    optimizer = torch.optim.Adam(critic.parameters(), lr=lr)
+    if graphs and (lr_schedule != "constant" or any(b.estimator == "mine" for b in blocks)):
+        raise InputError("graphs", "a captured step needs a constant learning rate and no "
+                         "MINE moving average (state kept in Python)")
+    cuda = device.type == "cuda"
+    optimizer = torch.optim.Adam(critic.parameters(), lr=lr, fused=cuda,
+                                 capturable=bool(graphs and cuda))
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(steps, 1)) \
         if lr_schedule == "cosine" else None
-    mine_state = torch_losses.MineState(momentum=mine_momentum) if estimator == "mine" else None
+    for b in blocks:
+        if b.estimator == "mine":
+            b.mine_state = torch_losses.MineState(momentum=mine_momentum)
+    autocast = critic_autocast(precision, device)
+    train_step = GraphedStep(critic, blocks, optimizer, autocast) if graphs else \
+        (lambda x, y: training_step(critic, blocks, x, y, optimizer, autocast))
     losses = torch.empty((steps, runs), dtype=torch.float32, device=device)
     bounds = torch.full((steps, runs), math.nan, dtype=torch.float32, device=device) \
         if record else None
@@ -445,11 +551,8 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
     start = time.perf_counter()
     try:
         for step in range(steps):
-            x, y = _draw(sampler_at(step), generators, batch_size, critic_kind)
-            out = _loss(estimator, critic(x, y), loss_kw, mine_state, step)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.sum().backward()   # run r's gradient is that of its own loss
-            optimizer.step()
+            x, y = draw_blocks(sampler_at(step), blocks, batch_size, critic_kind)
+            out = train_step(x, y)
             if scheduler is not None:
                 scheduler.step()
             losses[step] = out.loss.detach()
@@ -474,18 +577,85 @@ def optimise(critic: torch.nn.Module, estimator: str, sampler_at, *, steps: int,
     return host(losses), host(bounds), host(plugins)
 
 
-def evaluate(critic: torch.nn.Module, estimator: str, sampler, *, batch_size: int,
-             critic_kind: str, loss_kw: dict, generators: list, batches: int,
-             check_finite: bool = True) -> tuple[list[torch.Tensor], list[torch.Tensor], str]:
-    """The bound (empty list for Type 3 estimators) and plug-in of ``batches`` held-out batches
-    per run (tensors of shape ``(runs,)``), and which one the estimator reports.  Non-finite
+def training_step(critic, blocks: list[LossBlock], x, y, optimizer, autocast):
+    """One Adam step on the blocks' summed losses (run ``r``'s gradient is that of its own
+    loss); returns the :class:`numerics.torch_losses.LossOutput` (no finiteness check: a
+    device sync)."""
+    optimizer.zero_grad(set_to_none=True)
+    with autocast:
+        scores = critic(x, y)
+    out = block_losses(blocks, scores, check_finite=False)
+    out.loss.sum().backward()
+    optimizer.step()
+    return out
+
+
+class GraphedStep:
+    """:func:`training_step` captured as a CUDA graph (the launch overhead of a few hundred
+    small kernels a step, which bounds small critics on a GPU, becomes one replay).
+
+    The first ``warmup`` calls run eagerly (on a side stream, as capture requires; they are
+    real training steps), the next captures the step on static copies of its inputs and
+    replays it; later calls copy their batch into those inputs and replay.  Every call is one
+    real step, so the sequence of updates is the eager loop's.  On the CPU there is no capture:
+    the same static-input loop runs eagerly (what the tests exercise)."""
+
+    warmup = 3
+
+    def __init__(self, critic, blocks: list[LossBlock], optimizer, autocast) -> None:
+        self.step = lambda x, y: training_step(critic, blocks, x, y, optimizer, autocast)
+        self.optimizer = optimizer
+        self.cuda = next(critic.parameters()).device.type == "cuda"
+        self.calls = 0
+        self.graph = self.inputs = self.out = None
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor):
+        self.calls += 1
+        if self.calls <= self.warmup:
+            return self._side_stream(x, y)
+        if self.inputs is None:
+            self.inputs = (x.clone(), y.clone())
+            if self.cuda:
+                self.graph = torch.cuda.CUDAGraph()
+                self.optimizer.zero_grad(set_to_none=True)
+                with torch.cuda.graph(self.graph):
+                    self.out = self.step(*self.inputs)
+        else:
+            self.inputs[0].copy_(x)
+            self.inputs[1].copy_(y)
+        if self.graph is not None:
+            self.graph.replay()
+        else:
+            self.out = self.step(*self.inputs)
+        return self.out
+
+    def _side_stream(self, x, y):
+        if not self.cuda:
+            return self.step(x, y)
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            out = self.step(x, y)
+        torch.cuda.current_stream().wait_stream(side)
+        return out
+
+
+def evaluate(critic: torch.nn.Module, blocks: list[LossBlock], sampler, *, batch_size: int,
+             critic_kind: str, batches: int, check_finite: bool = True,
+             precision: str = "fp32") -> tuple[list[torch.Tensor], list[torch.Tensor], str]:
+    """The bound (empty list when no block has one; NaN for the runs of Type 3 blocks) and
+    plug-in of ``batches`` held-out batches per run (tensors of shape ``(runs,)``), drawn with
+    each block's generators, and which one the first block's estimator reports.  Non-finite
     scores raise :class:`TrainingDiverged` unless ``check_finite=False`` (they give NaN / inf
     estimates for the runs concerned)."""
     bounds, plugins, kind = [], [], ""
+    device = next(critic.parameters()).device
     with torch.no_grad():
         for _ in range(batches):
-            x, y = _draw(sampler, generators, batch_size, critic_kind)
-            out = _loss(estimator, critic(x, y), loss_kw, None, None, check_finite)
+            x, y = draw_blocks(sampler, blocks, batch_size, critic_kind)
+            with critic_autocast(precision, device):
+                scores = critic(x, y)
+            out = block_losses(blocks, scores, check_finite)
             kind = out.kind
             plugins.append(out.plugin_nats.double())
             if out.bound_nats is not None:
@@ -493,16 +663,15 @@ def evaluate(critic: torch.nn.Module, estimator: str, sampler, *, batch_size: in
     return bounds, plugins, kind
 
 
-def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state, step,
-          check_finite: bool = True):
-    """The minibatch loss; in training (``step`` given) without the per-call finiteness check
-    of the scores (a device sync each step): the losses are checked once after training."""
+def _loss(estimator: str, scores: torch.Tensor, loss_kw: dict, mine_state,
+          check_finite: bool):
+    """The minibatch loss; in training without the per-call finiteness check of the scores
+    (a device sync each step): the losses are checked once after training."""
     if scores.dim() == 2:
         scores = scores.unsqueeze(0)
     try:
         return torch_losses.minibatch_loss(estimator, scores, mine_state=mine_state,
-                                           check_finite=step is None and check_finite,
-                                           **loss_kw)
+                                           check_finite=check_finite, **loss_kw)
     except InputError as exc:
         if exc.argument == "scores" and "finite" in exc.rule:
             raise _diverged("at evaluation") from None

@@ -322,7 +322,7 @@ def test_unit_sampling_draws_independent_batches_in_few_calls():
     result is deterministic, and the per-run streams are untouched (a different stream id)."""
     from numerics.benchmark import run_staircase
     from numerics.tasks import GaussianStaircase
-    from numerics.training import UnitStream, _draw, stream_generators
+    from numerics.training import UnitStream, draw_batches, stream_generators
     st = GaussianStaircase(levels_bits=(2.0,), steps_per_level=6)
     kw = dict(batch_size=8, hidden=8, eval_batches=2, progress=False, sampling="unit")
     a = run_staircase(ESTIMATORS["infonce_anchor"], "separable", st, seed=0, runs=3, **kw)
@@ -331,7 +331,7 @@ def test_unit_sampling_draws_independent_batches_in_few_calls():
     assert len(np.unique(a.train_plugin[0])) == 3
     gens = stream_generators(0, 3, 1, "cpu", "unit")
     assert isinstance(gens, UnitStream) and len(gens) == 3
-    x, y = _draw(st.level_samplers[0], gens, 8, "separable")
+    x, y = draw_batches(st.level_samplers[0], gens, 8, "separable")
     assert x.shape == y.shape == (3, 8, 10)
     # the unit stream's draw equals 24 pairs from its generator, split into 3 batches
     ref = st.level_samplers[0].sample(24, stream_generators(0, 3, 1, "cpu", "unit").generator)
@@ -340,11 +340,12 @@ def test_unit_sampling_draws_independent_batches_in_few_calls():
         stream_generators(0, 3, 1, "cpu", "fast")
 
 
-def test_sampling_and_tf32_change_the_digest_only_when_set():
+def test_sampling_and_precision_change_the_digest_only_when_set():
     base = SweepConfig.from_dict(tiny_config()).units()[0].digest
     assert SweepConfig.from_dict(tiny_config(sampling="per-run")).units()[0].digest == base
     assert SweepConfig.from_dict(tiny_config(sampling="unit")).units()[0].digest != base
-    assert SweepConfig.from_dict(tiny_config(tf32=True)).units()[0].digest != base
+    assert SweepConfig.from_dict(tiny_config(precision="bf16")).units()[0].digest != base
+    assert SweepConfig.from_dict(tiny_config(precision="fp32")).units()[0].digest == base
     with pytest.raises(InputError) as info:
         SweepConfig.from_dict(tiny_config(sampling="fast"))
     assert info.value.argument == "train.sampling"
