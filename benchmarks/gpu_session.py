@@ -4,7 +4,7 @@
     python3 benchmarks/gpu_session.py --out DIR --smoke          # tiny sizes, on the CPU
 
 Everything lands in ``DIR``: ``session.json`` (every measurement), ``session.log``,
-``profile.txt``, ``pytest_gpu.log`` and ``results.tar.gz`` (per sweep: ``config.json``,
+``profile.txt``, ``pytest_gpu.log`` and ``results.tar`` (per sweep: ``config.json``,
 ``levels.json``, ``summary.csv`` / ``.json``, ``tables.md``, the staircase PNGs; what ships
 under ``benchmarks/results/``).  The sweeps' unit files stay in ``DIR/work`` (too large to
 bring back; every unit is reproducible from its config).
@@ -32,7 +32,8 @@ D. **With the time left**, group by group in this order, each only when its pred
    fits: Fig. 3 (``fig3_cubic.toml``: B = 16, 64, 256; the joint critic at 256 is cut by the
    config), the Gaussian panel at App. G's B = 16 (``fig1_gaussian_b16.toml``), and the digits
    task (``digits.toml``).  A sweep left incomplete says so in its ``levels.json``.
-E. **Reports** of every sweep that ran, and the archive.
+E. **Reports**: each sweep's tables and plots are written and appended to ``results.tar`` as
+   soon as its part ends, so a session stopped later keeps them.
 
 ``--smoke`` runs every part at tiny sizes (2 seeds, 4 steps a level, 16-unit MLPs) on the CPU,
 where the graph step runs its static-input loop without capture; the test suite runs it.
@@ -624,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     sess = Session(out, budget, args.smoke, device)
     sizes = Sizes(args.smoke)
     B = sess.budget
-    reserve = 8.0 if args.smoke else 25.0
+    reserve = 8.0 if args.smoke else 35.0
     sess.log(f"device {sess.record['device']}, torch {torch.__version__}, budget {B:.0f} s")
     graphs, speed, configs = False, None, []
     with sess.part("A. correctness", 0.16 * B):
@@ -641,9 +642,12 @@ def main(argv: list[str] | None = None) -> int:
         configs.append(panel)
         sess.record["panel"] = run_config(sess, panel, speed, B - reserve, speed["graphs"])
         entry["wall_s"] = sum(g.get("seconds", 0) for g in sess.record["panel"]["groups"])
+        report(sess, panel)
     with sess.part("C2. fp32 check at full length", B - reserve):
         sess.record["fp32_check"] = fp32_check(sess, sizes, configs[0], speed, B - reserve,
                                                speed["graphs"], configs)
+        if len(configs) > 1:
+            report(sess, configs[1])
     with sess.part("D. Fig. 3, B = 16 panel, digits", B - reserve):
         sess.record["extras"] = []
         for name in EXTRAS:
@@ -652,8 +656,7 @@ def main(argv: list[str] | None = None) -> int:
             configs.append(cfg)
             sess.record["extras"].append(run_config(sess, cfg, speed, B - reserve,
                                                     speed["graphs"]))
-    with sess.part("E. reports", B + 60):
-        sess.record["reports"] = _reports(sess, configs)
+            report(sess, cfg)
     sess.log(f"done in {sess.elapsed():.0f} s")
     sess.save()
     if not args.keep_work and not args.smoke:
@@ -661,22 +664,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _reports(sess: Session, configs: list[SweepConfig]) -> list[dict]:
-    """Tables, levels.json and plots of every sweep with a finished unit, archived."""
-    reports = []
-    with tarfile.open(sess.out / "results.tar.gz", "w:gz") as tar:
-        for cfg in configs:
-            out_dir = sess.work / "bench-results" / cfg.name
-            done, _ = load_units(cfg, out_dir)
-            if not done:
-                continue
-            res = write_report(cfg, out_dir, plots=True)
-            reports.append({k: res[k] for k in ("config", "finished", "missing", "plots")})
+def report(sess: Session, cfg: SweepConfig) -> None:
+    """The sweep's tables, levels.json and plots, appended to ``results.tar`` at once."""
+    t = time.perf_counter()
+    try:
+        out_dir = sess.work / "bench-results" / cfg.name
+        done, _ = load_units(cfg, out_dir)
+        if not done:
+            return
+        res = write_report(cfg, out_dir, plots=True)
+        with tarfile.open(sess.out / "results.tar", "a") as tar:
             for path in sorted(out_dir.iterdir()):
                 if path.is_file():
                     tar.add(path, arcname=f"{cfg.name}/{path.name}")
-    (sess.out / "session.json").write_text(json.dumps(_strict(sess.record), indent=1))
-    return reports
+        sess.record.setdefault("reports", []).append(
+            {**{k: res[k] for k in ("config", "finished", "missing", "plots")},
+             "seconds": round(time.perf_counter() - t, 1)})
+        sess.log(f"report {cfg.name}: {res['finished']} units, {res['missing']} missing")
+    except Exception as exc:   # a report that fails must not stop the next sweep
+        sess.record.setdefault("reports", []).append(
+            {"config": cfg.name, "error": f"{type(exc).__name__}: {exc}"})
+        sess.log(f"report {cfg.name} FAILED: {traceback.format_exc()}")
+    sess.save()
 
 
 if __name__ == "__main__":
