@@ -5,7 +5,7 @@ measured in one run on one device.
   (``R = --runs``) for each ``B`` in ``--batches``: the anchor adds a second ``logsumexp`` over
   ``K + 1`` entries per row (the noise term of Eq. 4 / Appendix B);
 * **training step**: one Adam step of a separable critic (2 x ``--hidden``, embedding 16) on
-  Gaussian batches, the way the benchmark trains (:func:`numerics.training.optimise`).
+  Gaussian batches, the way the benchmark trains (:func:`numerics.neural.loop.optimise`).
 
 Each figure is the median of ``--repeats`` timings of ``--iters`` iterations (CUDA synchronised),
 the two losses taking turns within each repeat (the one timed first was measurably favoured or
@@ -29,10 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from numerics.torch_critics import make_critic  # noqa: E402
-from numerics.torch_losses import minibatch_loss  # noqa: E402
-from numerics.training import GaussianSampler, resolve_device, stream_generator  # noqa: E402
-from numerics.training import draw_batches  # noqa: E402
+from numerics.neural.critics import make_critic  # noqa: E402
+from numerics.neural.device import resolve_device  # noqa: E402
+from numerics.neural.losses import minibatch_loss  # noqa: E402
+from numerics.neural.samplers import GaussianSampler  # noqa: E402
+from numerics.neural.streams import (
+    draw_batches,  # noqa: E402
+    stream_generator,  # noqa: E402
+)
 
 LOSSES = ("infonce", "infonce_anchor")
 

@@ -14,13 +14,13 @@ a. ``D_KJS(q1, q0)`` for an alphabet of ``n = 1000`` letters (seeded Dirichlet(1
    machine, so at ``n = 1000`` two float routes serve as references instead:
 
    * R1 "fine quadrature": the same float64 Laplace code with panels 8x narrower and a 2x higher
-     Gauss-Legendre order (``numerics.laplace.PANEL_WIDTH = 0.25``, ``FINE = 40``, patched for
+     Gauss-Legendre order (``numerics.exact.laplace.PANEL_WIDTH = 0.25``, ``FINE = 40``, patched for
      the call and restored);
    * R2 "independent": this script's own Frullani integral
      ``E log A = int (e^{-t} - phi_1(t) phi_0(t)^{K-1}) dt/t`` evaluated in x87 extended
      precision (``np.longdouble``, 64-bit mantissa) and integrated by adaptive Gauss-Kronrod
      (``scipy.integrate.quad``, QUADPACK) over unit panels of ``u = log t``: no code shared with
-     ``numerics.laplace``.
+     ``numerics.exact.laplace``.
 
    PASS/FAIL uses the larger of the two relative errors.  At ``n = 100`` the mpmath reference
    (30 digits) is run too, and both the float64 value and R2 are compared with it (``--no-mp``
@@ -60,12 +60,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numerics  # noqa: E402
-from numerics import laplace  # noqa: E402
+from numerics.exact import laplace  # noqa: E402
+from numerics.exact.units import LN2  # noqa: E402
 
 SEED = 20240607
 GOAL_MS = 50.0
 GOAL_REL = 1e-10
-LN2 = math.log(2.0)
 DIT_TIME_LIMIT_S = 30.0
 
 
@@ -230,7 +230,7 @@ def part_b(repeat: int) -> dict:
     q1, q0 = dirichlet_pair(n)
     t_lap, lap = timed(lambda: numerics.kway_jsd_result(q1, q0, K, method="laplace"), repeat)
     t_typ, typ = timed(lambda: numerics.kway_jsd_result(q1, q0, K, method="types"), repeat)
-    from numerics import enumeration
+    from numerics.exact import enumeration
     diff = abs(float(lap.value) - float(typ.value))
     tol = lap.error_estimate + typ.error_estimate + 1e-13
     return {

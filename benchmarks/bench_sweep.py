@@ -4,7 +4,7 @@ separable critics, ``--seeds`` seeds, ``--steps-per-level`` x 5 levels at ``B = 
 paper's architecture (2 x ``--hidden`` ReLU, embedding 16) and Adam lr 1e-4; exactly what
 ``infonce-anchor bench benchmarks/configs/fig1_gaussian.toml`` runs.
 
-Two ways, same code (:func:`numerics.benchmark.run_staircase`), measured in one run:
+Two ways, same code (:func:`numerics.bench.staircase.run_staircase`), measured in one run:
 
 * **batched**: per training and critic one call with ``runs = seeds`` (the sweep's way);
 * **sequential**: the same runs one after another, ``runs = 1`` and seed ``s``.  Timing all of
@@ -21,8 +21,8 @@ Goal (issue #5): the full panel (20 seeds, 4000 steps a level, B = 64, hidden 51
         [--sequential-seeds 2] [--precision fp32|tf32|bf16] [--sampling per-run|unit] [--json]
 
 ``--sampling unit`` draws every run's batch from one generator per call (a few kernel launches a
-step instead of a few per run; see :class:`numerics.training.UnitStream`); ``--precision``
-sets the critic's arithmetic (:data:`numerics.training.PRECISIONS`).  ``benchmarks/gpu_session.py``
+step instead of a few per run; see :class:`numerics.neural.streams.UnitStream`); ``--precision``
+sets the critic's arithmetic (:data:`numerics.neural.device.PRECISIONS`).  ``benchmarks/gpu_session.py``
 adds the grouped trainings and CUDA graphs and validates the precision.
 
 CPU defaults: ``--seeds 4 --steps-per-level 50 --hidden 128 --sequential-seeds 4``.
@@ -41,9 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from numerics.benchmark import ESTIMATORS, FIGURE1, run_staircase  # noqa: E402
-from numerics.tasks import GaussianStaircase  # noqa: E402
-from numerics.training import resolve_device  # noqa: E402
+from numerics.bench.estimators import ESTIMATORS, FIGURE1  # noqa: E402
+from numerics.bench.staircase import run_staircase  # noqa: E402
+from numerics.bench.tasks import GaussianStaircase  # noqa: E402
+from numerics.neural.device import resolve_device  # noqa: E402
 
 
 def trainings() -> list:

@@ -53,7 +53,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from numerics.training import GaussianSampler, resolve_device, train  # noqa: E402
+from numerics.neural.device import resolve_device  # noqa: E402
+from numerics.neural.samplers import GaussianSampler  # noqa: E402
+from numerics.neural.train import train  # noqa: E402
 
 SEED = 0
 CPU_RUNS = 8

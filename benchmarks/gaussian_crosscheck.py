@@ -22,8 +22,8 @@ import math
 import platform
 import sys
 import time
+from numerics.exact.units import LN2  # noqa: E402
 
-LN2 = math.log(2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import torch
 
-    from numerics.training import GaussianSampler, resolve_device, train
+    from numerics.neural.device import resolve_device
+    from numerics.neural.samplers import GaussianSampler
+    from numerics.neural.train import train
 
     device = resolve_device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \

@@ -64,15 +64,25 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from infonce_anchor.bench_cli import write_report  # noqa: E402
-from numerics.benchmark import (ESTIMATORS, FIGURE1, LN2, level_estimates,  # noqa: E402
-                                run_staircase, run_staircase_group)
-from numerics.sweep import (SweepConfig, load_units, run_unit_group, unit_groups,  # noqa: E402
-                            unit_path, write_config_record)
-from numerics.tasks import GaussianStaircase  # noqa: E402
-from numerics.torch_critics import make_critic  # noqa: E402
-from numerics.torch_losses import LOSSES, minibatch_loss  # noqa: E402
-from numerics.training import (LossBlock, GaussianSampler, evaluate, optimise,  # noqa: E402
-                               resolve_device, stream_generators)
+from numerics.bench.config import SweepConfig
+from numerics.bench.estimators import ESTIMATORS, FIGURE1
+from numerics.bench.runner import (
+    load_units,
+    run_unit_group,
+    unit_groups,
+    unit_path,
+    write_config_record,
+)
+from numerics.bench.staircase import run_staircase, run_staircase_group
+from numerics.bench.statistics import level_estimates
+from numerics.bench.tasks import GaussianStaircase  # noqa: E402
+from numerics.exact.units import LN2
+from numerics.neural.critics import make_critic  # noqa: E402
+from numerics.neural.device import resolve_device
+from numerics.neural.loop import LossBlock, evaluate, optimise
+from numerics.neural.losses import LOSSES, minibatch_loss  # noqa: E402
+from numerics.neural.samplers import GaussianSampler
+from numerics.neural.streams import stream_generators
 
 CONFIGS = ROOT / "benchmarks" / "configs"
 PANEL = "fig1_gaussian.toml"

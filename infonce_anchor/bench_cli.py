@@ -16,6 +16,7 @@ import math
 import sys
 from pathlib import Path
 
+from infonce_anchor.exact_cli import parse_int
 from theory.errors import InputError
 
 
@@ -45,14 +46,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from numerics.sweep import SweepConfig
+    from numerics.bench.config import SweepConfig
     config = SweepConfig.from_file(args.config)
     if args.precision is not None:   # before anything reads the units: part of their hash
         config.train["precision"] = args.precision
     out = Path(args.out) if args.out else Path("bench-results") / config.name
     max_units = None
     if args.max_units is not None:
-        from infonce_anchor.exact_cli import parse_int
         max_units = parse_int(args.max_units, "--max-units")
         if max_units < 0:
             raise InputError("--max-units", f"must be >= 0, got {max_units}")
@@ -73,7 +73,8 @@ def write_report(config, out: Path, *, plots: bool = True, source: str = "heldou
     """The sweep's tables (``summary.csv`` / ``.json``, ``tables.md``), ``levels.json`` and
     staircase plots from its finished units in ``out``; returns what ``bench --json`` prints
     (without the training counts)."""
-    from numerics.sweep import level_table, load_units, overview_rows, summary_rows
+    from numerics.bench.runner import load_units
+    from numerics.bench.summary import level_table, overview_rows, summary_rows
     done, missing = load_units(config, out)
     rows = summary_rows(config, out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,11 +93,11 @@ def _run(config, out: Path, args, max_units):
         import torch  # noqa: F401
     except ImportError:
         raise InputError("bench", "needs torch (pip install 'infonce-anchor[torch]')") from None
-    from numerics.sweep import run_sweep
-    from numerics.training import resolve_device
+    from numerics.bench.runner import run_sweep
+    from numerics.neural.device import resolve_device
     device = resolve_device(args.device)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    # a seed that diverges is kept as NaN in its unit (numerics.benchmark.run_staircase)
+    # a seed that diverges is kept as NaN in its unit (numerics.bench.staircase.run_staircase)
     return run_sweep(config, out, device=device, progress=not args.quiet, max_units=max_units,
                      log=log, group=args.group, graphs=args.cuda_graphs)
 

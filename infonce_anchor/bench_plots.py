@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.benchmark import LN2, smooth
+from numerics.bench.statistics import smooth
+from numerics.exact.units import LN2
 
 COLOURS = {"joint": "tab:blue", "separable": "tab:orange", "bilinear": "tab:green"}
 

@@ -13,6 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from infonce_anchor import bench_cli, exact_cli, report, train_cli
+from theory import tables
+from theory.analysis import analyse_user_rule
 from theory.errors import InputError
 
 
@@ -61,11 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                    "by default")
     r.add_argument("--json", action="store_true", help="print JSON")
 
-    from infonce_anchor import exact_cli
     exact_cli.add_parsers(sub)
-    from infonce_anchor import train_cli
     train_cli.add_parser(sub)
-    from infonce_anchor import bench_cli
     bench_cli.add_parser(sub)
     return p
 
@@ -78,15 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tables":
             return _tables(args)
         if args.command in ("kjs", "divergence", "bounds"):
-            from infonce_anchor import exact_cli
             handler = {"kjs": exact_cli.kjs, "divergence": exact_cli.divergence,
                        "bounds": exact_cli.bounds_table}[args.command]
             return handler(args)
         if args.command == "train":
-            from infonce_anchor import train_cli
             return train_cli.train(args)
         if args.command == "bench":
-            from infonce_anchor import bench_cli
             return bench_cli.bench(args)
         return _rule(args)
     except InputError as exc:
@@ -98,7 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ------------------------------------------------------------------------------ verify
 def _verify(args: argparse.Namespace) -> int:
-    from infonce_anchor import report
     from infonce_anchor.claims.registry import run_all, select
 
     if args.workers < 1:
@@ -131,7 +127,6 @@ def _write(path: Path, text: str, argument: str) -> None:
 
 # ------------------------------------------------------------------------------ tables
 def _tables(args: argparse.Namespace) -> int:
-    from theory import tables
 
     fmt = "json" if args.json else args.format
     rendered = tables.render(fmt, args.classes)
@@ -172,7 +167,6 @@ def _params(specs: list[str]) -> dict[str, object]:
 
 
 def _rule(args: argparse.Namespace) -> int:
-    from theory.analysis import analyse_user_rule
 
     kind = "symmetric" if args.symmetric else "asymmetric"
     result = analyse_user_rule(args.expression, kind=kind, classes=args.classes,

@@ -10,9 +10,21 @@ import json
 import math
 from pathlib import Path
 
-from theory.errors import InputError
+import mpmath
+import numpy as np
 
-LN2 = math.log(2)
+from numerics import kl
+from numerics.exact.distributions import as_pair
+from numerics.exact.kjs import (
+    anchored_divergence_result,
+    kway_jsd_result,
+    prior_entropy,
+)
+from numerics.exact.objectives import population_objective_result, rule_divergence
+from numerics.exact.units import LN2
+from theory import bounds as th
+from theory.compile import compile_expr
+from theory.errors import InputError
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -104,7 +116,6 @@ def parse_number(text: str | None, argument: str) -> float | None:
 
 
 def _pair(args: argparse.Namespace):
-    from numerics.distributions import as_pair
     return as_pair(parse_vector(args.q1, "q1"), parse_vector(args.q0, "q0"),
                    normalize=args.normalize)
 
@@ -117,8 +128,6 @@ def _nats_bits(x: float) -> str:
 
 # ------------------------------------------------------------------------------ commands
 def kjs(args: argparse.Namespace) -> int:
-    from numerics import kl
-    from numerics.kjs import kway_jsd_result
     q1, q0 = _pair(args)
     K = parse_int(args.K, "K")
     res = kway_jsd_result(q1, q0, K, method=args.method, dps=args.dps)
@@ -130,7 +139,6 @@ def kjs(args: argparse.Namespace) -> int:
         return 0
     print(f"D_KJS(q1, q0) at K = {K}: {_nats_bits(float(res.value))}")
     if res.dps:
-        import mpmath
         print(f"  {res.dps} digits: {mpmath.nstr(res.value, res.dps)} nats")
     print(f"  method {res.method}, error estimate {res.error_estimate:.2g} nats")
     print(f"  log K = {_nats_bits(math.log(K))}; KL(q1||q0) = {_nats_bits(D)}")
@@ -138,9 +146,6 @@ def kjs(args: argparse.Namespace) -> int:
 
 
 def divergence(args: argparse.Namespace) -> int:
-    import numpy as np
-    from numerics.kjs import anchored_divergence_result, prior_entropy
-    from numerics.objectives import population_objective_result, rule_divergence
     q1, q0 = _pair(args)
     K = parse_int(args.K, "K")
     nu = parse_number(args.nu, "nu")
@@ -179,10 +184,6 @@ def divergence(args: argparse.Namespace) -> int:
 
 
 def bounds_table(args: argparse.Namespace) -> int:
-    from numerics import kl
-    from numerics.kjs import kway_jsd_result
-    from theory import bounds as th
-    from theory.compile import compile_expr
     q1, q0 = _pair(args)
     Ks = parse_slots(args.K)
     if not Ks or min(Ks) < 1:

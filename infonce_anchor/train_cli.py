@@ -13,9 +13,13 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from infonce_anchor.exact_cli import parse_int, parse_number
+from numerics.exact.mi import as_joint, mi_kway_jsd, mutual_information
+from numerics.exact.units import LN2
 from theory.errors import InputError
 
-LN2 = math.log(2)
 CRITIC_CHOICES = ("tabular", "joint", "separable", "bilinear")
 
 
@@ -58,7 +62,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _int(text: str | None, argument: str, minimum: int) -> int | None:
-    from infonce_anchor.exact_cli import parse_int
     if text is None:
         return None
     value = parse_int(text, argument)
@@ -68,7 +71,6 @@ def _int(text: str | None, argument: str, minimum: int) -> int | None:
 
 
 def _number(text: str | None, argument: str) -> float | None:
-    from infonce_anchor.exact_cli import parse_number
     value = parse_number(text, argument)
     if value is not None and not math.isfinite(value):
         raise InputError(argument, f"must be a finite number, got {text!r}")
@@ -77,8 +79,6 @@ def _number(text: str | None, argument: str) -> float | None:
 
 def load_joint(path_text: str, normalize: bool = False):
     """The ``.npy`` file as a validated joint table (InputErrors name ``--joint``)."""
-    import numpy as np
-    from numerics.mi import as_joint
     path = Path(path_text)
     if not path.is_file():
         raise InputError("--joint", f"no such file: {path_text}")
@@ -104,10 +104,12 @@ def train(args: argparse.Namespace) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise InputError("train", "needs torch (pip install 'infonce-anchor[torch]')") from None
-    from numerics import torch_losses
-    from numerics.mi import mi_kway_jsd, mutual_information
-    from numerics.training import (DiscreteJointSampler, TrainingDiverged, resolve_device,
-                                   train as run_training, write_results)
+    from numerics.neural import losses as torch_losses
+    from numerics.neural.device import resolve_device
+    from numerics.neural.loop import TrainingDiverged
+    from numerics.neural.results import write_results
+    from numerics.neural.samplers import DiscreteJointSampler
+    from numerics.neural.train import train as run_training
 
     if args.estimator not in torch_losses.LOSSES:
         raise InputError("--estimator", f"unknown estimator {args.estimator!r}; expected one "
@@ -162,7 +164,7 @@ def train(args: argparse.Namespace) -> int:
 
     K_slots = result.K if result.K is not None else B - 1
     # the slot losses contrast the y's of a row x_i (App. B): their population form is
-    # E_x D_KJS(p(y|x), p(y)), i.e. numerics.mi's convention on the transposed joint
+    # E_x D_KJS(p(y|x), p(y)), i.e. numerics.exact.mi's convention on the transposed joint
     out = {"estimator": result.estimator, "critic": result.critic_kind, "kind": result.kind,
            "estimate_nats": result.estimate_nats, "estimate_se_nats": result.estimate_se_nats,
            "bound_nats": result.bound_nats, "bound_se_nats": result.bound_se_nats,

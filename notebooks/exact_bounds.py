@@ -50,9 +50,9 @@ from scipy.special import xlogy  # noqa: E402
 import numerics  # noqa: E402
 from theory import bounds  # noqa: E402
 from theory.compile import compile_expr  # noqa: E402
+from numerics.exact.units import LN2  # noqa: E402
 
 RNG = np.random.default_rng(20240607)
-LN2 = math.log(2)
 KS = [2**j for j in range(21)]  # K = 1, 2, 4, ..., 2^20
 np.set_printoptions(precision=6, suppress=True)
 

@@ -34,10 +34,12 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-from infonce_anchor.bench_plots import staircase_figure  # noqa: E402
-from numerics.sweep import SweepConfig, load_units, overview_rows, run_sweep, summary_rows  # noqa: E402,E501
-
 import numerics  # noqa: E402
+from infonce_anchor.bench_plots import staircase_figure  # noqa: E402
+from numerics.bench.config import SweepConfig  # noqa: E402,E501
+from numerics.bench.runner import load_units, run_sweep  # noqa: E402,E501
+from numerics.bench.summary import overview_rows, summary_rows  # noqa: E402,E501
+from numerics.exact.units import LN2  # noqa: E402
 
 RESULTS = Path(numerics.__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -91,9 +93,9 @@ def overview(name):
     for e in levels["entries"]:
         held = np.array([[np.nan if v is None else v for v in row] for row in e["heldout_nats"]])
         truth = np.array(e["true_nats"])
-        bias = (np.nanmean(held, axis=1) - truth) / math.log(2)
+        bias = (np.nanmean(held, axis=1) - truth) / LN2
         table.append((e["label"], e["batch_size"], float(np.mean(np.abs(bias))),
-                      float(np.nanmean(held[-1]) / math.log(2))))
+                      float(np.nanmean(held[-1]) / LN2)))
     return table
 
 

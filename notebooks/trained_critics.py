@@ -10,7 +10,7 @@
 # # Trained critics against the exact answer
 #
 # The other notebooks evaluate objectives *exactly* at chosen critics. Here we **train** critics
-# with the minibatch losses of `numerics.torch_losses` (Adam, `numerics.training.train`) and hold
+# with the minibatch losses of `numerics.neural.losses` (Adam, `numerics.neural.train.train`) and hold
 # what they learned against exact numbers:
 #
 # 1. a 4 x 4 discrete joint: its exact MI, and the exact averaged K-way Jensen-Shannon divergence
@@ -23,7 +23,7 @@
 #
 # **Transposition.** The slot losses contrast, in row `i` of the score matrix, the `y`'s for a fixed
 # `x_i` (Appendix B: `logsumexp` over `dim=1`): their population objective has `q1 = p(y|x)`,
-# `q0 = p(y)`, averaged over `x`. `numerics.mi` uses `q1 = p(x|y)`, so the exact targets of the slot
+# `q0 = p(y)`, averaged over `x`. `numerics.exact.mi` uses `q1 = p(x|y)`, so the exact targets of the slot
 # losses are computed on the **transposed** joint `J.T` with the transposed critic table.
 #
 # Everything is in **nats**. The notebook is seeded (CPU), runs in well under a minute on two
@@ -41,8 +41,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from numerics import mi  # noqa: E402
-from numerics.training import DiscreteJointSampler, GaussianSampler, train  # noqa: E402
+from numerics.exact import mi  # noqa: E402
+from numerics.neural.samplers import DiscreteJointSampler, GaussianSampler  # noqa: E402
+from numerics.neural.train import train  # noqa: E402
 
 T0 = time.perf_counter()
 torch.manual_seed(0)
@@ -98,7 +99,7 @@ assert MI - KJS[4] > 0.2  # the two targets are far apart at B = 4
 # decayed to 0 by a cosine schedule (so each run settles on its population optimum instead of
 # jittering around it), then evaluated on 100 held-out batches of `B = 4` pairs.
 #
-# For each learned table `c(x, y) = log r(x, y)` we compute, exactly with `numerics.mi`:
+# For each learned table `c(x, y) = log r(x, y)` we compute, exactly with `numerics.exact.mi`:
 #
 # * the **population value of the reported estimate** at that critic: the bound for InfoNCE, JS
 #   (whose bound is NWJ's), DV, NWJ and SMILE, the plug-in `E_p[c]` for InfoNCE-anchor. For the

@@ -1,21 +1,42 @@
-"""Exact numerics on discrete distributions (issue #3); torch critics live in submodules that
-import torch themselves.
+"""Numerics in three layers, each using only the ones below it (issue #10)::
 
-Public API (nats everywhere; bits only at the edge):
+    numerics.bench   the MI benchmark: tasks with exact ground truth, estimator table,
+        |            staircase runner, level statistics, sweep config / runner / summaries
+    numerics.neural  torch: minibatch losses, critics, samplers and random streams, the
+        |            training loop, device and precision, result files
+    numerics.exact   exact numerics on discrete distributions (no torch)
+        |
+    theory           the symbolic layer
 
-* :func:`kway_jsd`, :func:`anchored_divergence`, :func:`infonce_divergence` (:mod:`numerics.kjs`);
-* :func:`population_objective`, :func:`rule_divergence` (:mod:`numerics.objectives`);
-* :func:`population_estimator` (Table 1 and Sec. 3.3 estimators, :mod:`numerics.estimators`);
-* :func:`kl`, :func:`chi2`, :func:`f_divergence`, :func:`js` (:mod:`numerics.divergences`);
-* :mod:`numerics.mi` for joint tables ``p(x, y)``.
+``import numerics`` imports the exact layer only (never torch).  Its public API, re-exported
+here (nats everywhere; bits only at the edge, :mod:`numerics.exact.units`):
+
+* :func:`kway_jsd`, :func:`anchored_divergence`, :func:`infonce_divergence`
+  (:mod:`numerics.exact.kjs`);
+* :func:`population_objective`, :func:`rule_divergence` (:mod:`numerics.exact.objectives`);
+* :func:`population_estimator` (Table 1 and Sec. 3.3 estimators,
+  :mod:`numerics.exact.estimators`);
+* :func:`kl`, :func:`chi2`, :func:`f_divergence`, :func:`js` (:mod:`numerics.exact.divergences`);
+* :mod:`numerics.exact.mi` for joint tables ``p(x, y)``.
 """
 
-from numerics.divergences import chi2, f_divergence, js, kl
-from numerics.estimators import population_estimator
-from numerics.kjs import (anchored_divergence, anchored_divergence_result, infonce_divergence,
-                          infonce_divergence_result, kway_jsd, kway_jsd_result)
-from numerics.objectives import population_objective, population_objective_result, rule_divergence
-from numerics.result import Result
+from numerics.exact import (
+                            Result,
+                            anchored_divergence,
+                            anchored_divergence_result,
+                            chi2,
+                            f_divergence,
+                            infonce_divergence,
+                            infonce_divergence_result,
+                            js,
+                            kl,
+                            kway_jsd,
+                            kway_jsd_result,
+                            population_estimator,
+                            population_objective,
+                            population_objective_result,
+                            rule_divergence,
+)
 
 __all__ = ["Result", "anchored_divergence", "anchored_divergence_result", "chi2",
            "f_divergence", "infonce_divergence", "infonce_divergence_result", "js", "kl",

@@ -372,8 +372,9 @@ def test_a_shipped_unit_is_reproduced_exactly_from_its_config():
     pytest.importorskip("torch")
     import numpy as np
 
-    from numerics.benchmark import level_estimates, run_staircase
-    from numerics.sweep import SweepConfig
+    from numerics.bench.config import SweepConfig
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.statistics import level_estimates
     root = bc.SHIPPED.parents[1]
     cfg = SweepConfig.from_file(root / "benchmarks" / "configs" / "fig1_gaussian_cpu.toml")
     unit = next(u for u in cfg.units() if u.train_key == "infonce")

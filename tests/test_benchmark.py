@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numerics.benchmark import (ESTIMATORS, FIGURE1, StaircaseRun, level_estimates,
-                                level_statistics, make_estimator, smooth)
-from numerics.sweep import SweepConfig, load_units, run_sweep, summary_rows
+from numerics.bench.config import SweepConfig
+from numerics.bench.estimators import ESTIMATORS, FIGURE1, make_estimator
+from numerics.bench.runner import load_units, run_sweep
+from numerics.bench.staircase import StaircaseRun
+from numerics.bench.statistics import level_estimates, level_statistics, smooth
+from numerics.bench.summary import summary_rows
 from theory.errors import InputError
 
 CONFIGS = Path(__file__).resolve().parent.parent / "benchmarks" / "configs"
@@ -107,8 +110,8 @@ torch = pytest.importorskip("torch")
 
 
 def test_staircase_run_records_steps_and_levels_and_roundtrips(tmp_path):
-    from numerics.benchmark import run_staircase
-    from numerics.tasks import GaussianStaircase
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.tasks import GaussianStaircase
     st = GaussianStaircase(levels_bits=(1.0, 3.0), steps_per_level=5)
     run = run_staircase(ESTIMATORS["nwj"], "separable", st, batch_size=8, seed=0, runs=2,
                         hidden=8, eval_batches=2, progress=False)
@@ -122,8 +125,8 @@ def test_staircase_run_records_steps_and_levels_and_roundtrips(tmp_path):
 
 
 def test_batched_seeds_equal_the_runs_one_by_one():
-    from numerics.benchmark import run_staircase
-    from numerics.tasks import GaussianStaircase
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.tasks import GaussianStaircase
     st = GaussianStaircase(levels_bits=(2.0,), steps_per_level=6)
     kw = dict(batch_size=8, hidden=8, eval_batches=2, progress=False)
     anchor = ESTIMATORS["infonce_anchor"]
@@ -296,8 +299,8 @@ def test_anchor_cost_script_reports_ratios(capsys):
 def test_staircase_run_on_cuda():
     if not torch.cuda.is_available():
         pytest.skip("needs CUDA")
-    from numerics.benchmark import run_staircase
-    from numerics.tasks import GaussianStaircase
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.tasks import GaussianStaircase
     st = GaussianStaircase(levels_bits=(2.0, 4.0), steps_per_level=20)
     run = run_staircase(ESTIMATORS["infonce_anchor"], "joint", st, batch_size=16, seed=0,
                         runs=3, hidden=32, device="cuda", progress=False)
@@ -320,9 +323,9 @@ def test_verify_reads_bench_results_from_a_directory(tmp_path, capsys):
 def test_unit_sampling_draws_independent_batches_in_few_calls():
     """One generator for all runs: every run still trains (distinct data, finite values), the
     result is deterministic, and the per-run streams are untouched (a different stream id)."""
-    from numerics.benchmark import run_staircase
-    from numerics.tasks import GaussianStaircase
-    from numerics.training import UnitStream, draw_batches, stream_generators
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.tasks import GaussianStaircase
+    from numerics.neural.streams import UnitStream, draw_batches, stream_generators
     st = GaussianStaircase(levels_bits=(2.0,), steps_per_level=6)
     kw = dict(batch_size=8, hidden=8, eval_batches=2, progress=False, sampling="unit")
     a = run_staircase(ESTIMATORS["infonce_anchor"], "separable", st, seed=0, runs=3, **kw)
@@ -372,10 +375,11 @@ def test_bench_json_is_strict_with_one_seed(tmp_path, capsys):
 
 # ------------------------------------------------------------------ review fixes
 def test_one_diverged_seed_is_kept_as_nan_and_the_others_are_untouched():
-    from numerics.benchmark import run_staircase
-    from numerics.tasks import GaussianStaircase
-    from numerics.training import GaussianSampler, TRAIN_STREAM, _stream_seed
-    poisoned = _stream_seed(1, TRAIN_STREAM)           # run 1 of seed 0
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.tasks import GaussianStaircase
+    from numerics.neural.samplers import GaussianSampler
+    from numerics.neural.streams import TRAIN_STREAM, stream_seed
+    poisoned = stream_seed(1, TRAIN_STREAM)           # run 1 of seed 0
 
     class Poison(GaussianSampler):
         def sample(self, batch_size, generator):
@@ -400,8 +404,8 @@ def test_one_diverged_seed_is_kept_as_nan_and_the_others_are_untouched():
 
 
 def test_alpha_infonce_at_alpha_one_trains():
-    from numerics.benchmark import run_staircase
-    from numerics.tasks import GaussianStaircase
+    from numerics.bench.staircase import run_staircase
+    from numerics.bench.tasks import GaussianStaircase
     v = make_estimator("a1", "alpha_infonce", alpha=1.0)
     run = run_staircase(v, "separable", GaussianStaircase(levels_bits=(2.0,), steps_per_level=3),
                         batch_size=8, seed=0, runs=1, hidden=8, eval_batches=2, progress=False)

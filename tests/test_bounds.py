@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory import bounds
-from theory.bounds import BETA, D, E_LOG_R, E_R, K
+from theory.bounds import BETA, E_LOG_R, E_R, D, K
 from theory.symbols import symbolic_zero
 
 PROPERTY = settings(max_examples=40, deadline=None)

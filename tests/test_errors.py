@@ -11,8 +11,13 @@ import sympy as sp
 
 from theory import catalogue, dre
 from theory.errors import ImproperRuleError, InputError
-from theory.generators import (SymmetricGenerator, generic_asymmetric, generic_symmetric,
-                               parse_generator, perspective)
+from theory.generators import (
+    SymmetricGenerator,
+    generic_asymmetric,
+    generic_symmetric,
+    parse_generator,
+    perspective,
+)
 from theory.rules import custom_rule, induced_rule, symmetric_rule
 from theory.symbols import NU, check_classes, class_probabilities
 

@@ -8,12 +8,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics.benchmark import ESTIMATORS, run_staircase, run_staircase_group  # noqa: E402
-from numerics.sweep import SweepConfig, load_units, run_sweep, unit_groups  # noqa: E402
-from numerics.tasks import GaussianStaircase  # noqa: E402
-from numerics.torch_critics import make_critic  # noqa: E402
-from numerics.training import (GaussianSampler, LossBlock, optimise,  # noqa: E402
-                               stream_generators)
+from numerics.bench.config import SweepConfig  # noqa: E402
+from numerics.bench.estimators import ESTIMATORS  # noqa: E402
+from numerics.bench.runner import load_units, run_sweep, unit_groups  # noqa: E402
+from numerics.bench.staircase import run_staircase, run_staircase_group  # noqa: E402
+from numerics.bench.tasks import GaussianStaircase  # noqa: E402
+from numerics.neural.critics import make_critic  # noqa: E402
+from numerics.neural.loop import LossBlock, optimise
+from numerics.neural.samplers import GaussianSampler
+from numerics.neural.streams import stream_generators
 from theory.errors import InputError  # noqa: E402
 
 STAIRS = GaussianStaircase(levels_bits=(2.0, 4.0), steps_per_level=8)

@@ -22,7 +22,13 @@ from tests.checks import assert_nonzero_somewhere
 from theory import catalogue
 from theory import identities as ids
 from theory.generators import generic_asymmetric, generic_symmetric, perspective
-from theory.rules import custom_rule, generic_rule, induced_rule, properise, symmetric_rule
+from theory.rules import (
+    custom_rule,
+    generic_rule,
+    induced_rule,
+    properise,
+    symmetric_rule,
+)
 from theory.symbols import class_probabilities, symbolic_zero
 
 GENERIC_M = [1, 2, 3]

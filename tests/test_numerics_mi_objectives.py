@@ -1,12 +1,12 @@
-"""MI forms (``numerics.mi``) of the objectives and estimators against their definitions."""
+"""MI forms (``numerics.exact.mi``) of the objectives and estimators against their definitions."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from numerics import mi
-from numerics.kjs import kway_jsd
+from numerics.exact import mi
+from numerics.exact.kjs import kway_jsd
 from theory.errors import InputError
 
 

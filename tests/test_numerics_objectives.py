@@ -1,4 +1,4 @@
-"""Population objectives ``L^lambda_{K;nu}(r)`` of every catalogue rule (``numerics.objectives``).
+"""Population objectives ``L^lambda_{K;nu}(r)`` of every catalogue rule (``numerics.exact.objectives``).
 
 Three evaluations per objective must agree: ``enumerate`` (the unreduced class construction of
 ``theory.dre.class_terms``), ``types`` (the Table 5-7 rows of ``theory.dre.general_objective``:
@@ -21,9 +21,14 @@ import mpmath
 import numpy as np
 import pytest
 
-from numerics import kl, population_objective, population_objective_result, rule_divergence
-from numerics.estimators import drf_loss, js_loss
-from numerics.kjs import infonce_divergence_result
+from numerics import (
+    kl,
+    population_objective,
+    population_objective_result,
+    rule_divergence,
+)
+from numerics.exact.estimators import drf_loss, js_loss
+from numerics.exact.kjs import infonce_divergence_result
 from theory.errors import InputError
 
 EPS = float(np.finfo(float).eps)

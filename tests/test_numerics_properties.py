@@ -1,4 +1,4 @@
-"""Hypothesis properties of the exact numerics (``numerics.kjs``) over random distributions:
+"""Hypothesis properties of the exact numerics (``numerics.exact.kjs``) over random distributions:
 zeros, support mismatch both ways, near-degenerate laws (one entry ``1 - 1e-12``) and large
 alphabets (up to 2000 letters, Laplace method).
 

@@ -21,9 +21,22 @@ from tests.strategies import alpha_values, simplex_points
 from theory import catalogue
 from theory.errors import InputError
 from theory.generators import AsymmetricGenerator, SymmetricGenerator, parse_generator
-from theory.rules import (bayes_risk, custom_rule, expected_loss, generating_function,
-                          induced_rule, regret, score_gradient, symmetric_rule)
-from theory.symbols import ALPHA, class_probabilities, odds_symbols, simplex_substitution
+from theory.rules import (
+    bayes_risk,
+    custom_rule,
+    expected_loss,
+    generating_function,
+    induced_rule,
+    regret,
+    score_gradient,
+    symmetric_rule,
+)
+from theory.symbols import (
+    ALPHA,
+    class_probabilities,
+    odds_symbols,
+    simplex_substitution,
+)
 
 a = ALPHA
 PROPERTY = settings(max_examples=15, deadline=None)

@@ -7,7 +7,12 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 
-from tests.strategies import alpha_values, distinct_simplex_pairs, positive_ratios, simplex_points
+from tests.strategies import (
+    alpha_values,
+    distinct_simplex_pairs,
+    positive_ratios,
+    simplex_points,
+)
 
 FAST = settings(max_examples=50, deadline=None)
 

@@ -1,4 +1,4 @@
-"""Benchmark tasks (``numerics.tasks``): exact ground truth, checked independently."""
+"""Benchmark tasks (``numerics.bench.tasks``): exact ground truth, checked independently."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from numerics.tasks import (GaussianStaircase, ItemsTask, binary_entropy_bits,
-                            items_mi_bits)
+from numerics.bench.tasks import (
+    GaussianStaircase,
+    ItemsTask,
+    binary_entropy_bits,
+    items_mi_bits,
+)
 from theory.errors import InputError
 
 
@@ -93,7 +97,7 @@ def test_bad_input_names_the_argument(call, argument):
 
 def test_digits_task_ships_offline():
     pytest.importorskip("sklearn")
-    from numerics.tasks import digits_task
+    from numerics.bench.tasks import digits_task
     task = digits_task(d=3, mi_bits=2.0)
     assert task.true_mi_bits == pytest.approx(2.0, abs=1e-12)
     assert task.nominal_mi_bits < task.true_mi_bits
@@ -125,7 +129,7 @@ def test_items_sampler_draws_the_enumerated_joint():
 
 def test_staircases_build_each_level_once_with_exact_mi():
     torch = pytest.importorskip("torch")
-    from numerics.tasks import ItemsStaircase
+    from numerics.bench.tasks import ItemsStaircase
     rng = np.random.default_rng(0)
     items = (rng.normal(0, 1, (6, 2)), rng.normal(3, 1, (7, 2)))
     st = ItemsStaircase(items, d=3, levels_bits=(1.0, 2.0), steps_per_level=5)

@@ -6,8 +6,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics.torch_critics import (BilinearCritic, JointCritic, SeparableCritic,  # noqa: E402
-                                    TabularCritic, make_critic)
+from numerics.neural.critics import (
+    BilinearCritic,
+    JointCritic,
+    SeparableCritic,
+    TabularCritic,
+    make_critic,
+)
 from theory.errors import InputError  # noqa: E402
 
 B, DX, DY = 5, 3, 4

@@ -1,7 +1,7 @@
-"""Minibatch losses (``numerics.torch_losses``) against the exact population objectives.
+"""Minibatch losses (``numerics.neural.losses``) against the exact population objectives.
 
 * Single-slot losses fed the whole alphabet grid with weights ``(p(x,y), p(x)p(y))`` equal
-  ``numerics.mi.mi_estimator`` (numpy, written from the definitions).
+  ``numerics.exact.mi.mi_estimator`` (numpy, written from the definitions).
 * Slot losses: the average of the minibatch loss over *every* batch of ``B`` pairs, weighted by
   its probability, equals ``numerics``' exact objective at ``K`` slots (rows contrast the ``y``'s,
   so the exact side uses the transposed joint).
@@ -21,9 +21,13 @@ torch = pytest.importorskip("torch")
 
 import sympy as sp  # noqa: E402
 
-from numerics import mi  # noqa: E402
-from numerics.torch_losses import (LOSSES, MineState, minibatch_loss,  # noqa: E402
-                                   normalised_integrand)
+from numerics.exact import mi  # noqa: E402
+from numerics.neural.losses import (
+    LOSSES,
+    MineState,
+    minibatch_loss,
+    normalised_integrand,
+)
 from theory import catalogue  # noqa: E402
 from theory.dre import LOG_SUM, NORM1, POWER_SUM, R1, general_objective  # noqa: E402
 from theory.errors import InputError  # noqa: E402
@@ -34,7 +38,6 @@ PARAMS = {"smile": {"tau": 1.5}, "power": {"alpha": 2.0}, "pseudo_spherical": {"
 SINGLE = [n for n in LOSSES if n not in ("infonce", "infonce_anchor", "power",
                                          "pseudo_spherical", "sym_inverse_log",
                                          "alpha_infonce", "mlinfonce")]
-NUMPY_NAME = {"fdime_kl": "f_dime"}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,7 @@ def test_single_slot_population_value_equals_numerics(name, joint, critic):
     px, py = joint.sum(1), joint.sum(0)
     S = torch.tensor(np.log(critic), dtype=torch.float64)
     out = minibatch_loss(name, S, weights=(joint, np.outer(px, py)), **PARAMS.get(name, {}))
-    ref = mi.mi_estimator(NUMPY_NAME.get(name, name), critic, joint, **PARAMS.get(name, {}))
+    ref = mi.mi_estimator(name, critic, joint, **PARAMS.get(name, {}))
     assert float(out.loss) == pytest.approx(ref.loss, abs=1e-12)
     reported = float(out.estimate_nats)
     assert reported == pytest.approx(ref.estimate, abs=1e-12)
@@ -120,8 +123,8 @@ def test_log_rule_through_the_generic_path_is_the_anchor(joint, critic):
     """Sanity link: the Table 6 log row and the dedicated log-space code agree."""
     torch.manual_seed(0)
     S = torch.randn(5, 5, dtype=torch.float64)
-    from numerics.torch_losses import _scoring_rule
-    generic = _scoring_rule("log", S, 4, 1.0, None)
+    from numerics.neural.losses import scoring_rule_loss
+    generic = scoring_rule_loss("log", S, 4, 1.0, None)
     assert float(generic) == pytest.approx(float(minibatch_loss("infonce_anchor", S).loss),
                                            abs=1e-12)
 
@@ -269,7 +272,7 @@ def test_table1_claim_is_open_without_torch(monkeypatch):
 @pytest.mark.parametrize("B, K", [(3, 2), (3, 3), (4, 3)])
 @pytest.mark.parametrize("alpha", [0.1, 0.5])
 def test_alpha_infonce_minibatch_expectation_is_d_alpha(joint, critic, B, K, alpha):
-    """Reference: numerics.estimators.alpha_infonce (Laplace method) on the transposed joint."""
+    """Reference: numerics.exact.estimators.alpha_infonce (Laplace method) on the transposed joint."""
     got = _batch_average(joint, critic, B, "alpha_infonce", K=K, alpha=alpha)
     exact = mi.mi_estimator("alpha_infonce", critic.T, joint.T, K=K, alpha=alpha).loss
     assert got == pytest.approx(exact, abs=1e-12)

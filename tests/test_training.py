@@ -10,10 +10,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics import torch_losses  # noqa: E402
-from numerics.mi import mutual_information  # noqa: E402
-from numerics.training import (DiscreteJointSampler, GaussianSampler,  # noqa: E402
-                               TrainingDiverged, stream_generator, train, write_results)
+from numerics.exact.mi import mutual_information  # noqa: E402
+from numerics.neural import losses as torch_losses  # noqa: E402
+from numerics.neural.loop import TrainingDiverged
+from numerics.neural.results import write_results
+from numerics.neural.samplers import DiscreteJointSampler, GaussianSampler
+from numerics.neural.streams import stream_generator
+from numerics.neural.train import train
 from theory.errors import InputError  # noqa: E402
 
 JOINT = np.array([[0.20, 0.05, 0.05],

@@ -20,7 +20,6 @@ from theory.propriety import ProprietyCertificate, check_propriety
 from theory.rules import ScoringRule, induced_rule, symmetric_rule
 from theory.symbols import NU
 
-
 #: Largest M the ``rule`` command derives symbolically.
 MAX_CLASSES = 12
 

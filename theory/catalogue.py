@@ -12,6 +12,7 @@ so that the same definition gives both explicit ``M`` (Tables 3 and 4) and gener
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -186,3 +187,31 @@ def _renamed(r: ScoringRule, name: str) -> ScoringRule:
 
 def by_kind(kind: Kind) -> list[CatalogueEntry]:
     return [e for e in ENTRIES if e.kind == kind]
+
+
+def resolve_rule(rule: object, alpha: object) -> tuple[str, float | None]:
+    """A rule name and its ``alpha`` as ``(family name, alpha)``: special cases (e.g. ``brier``)
+    fix ``alpha``; families with a parameter need it (checked against the family's domain)."""
+    if not isinstance(rule, str):
+        raise InputError("rule", f"must be a rule name ({', '.join(names())}), got {rule!r}")
+    found = entry(rule)
+    fixed = SPECIAL_CASES.get(rule, (rule, {}))[1]
+    if not found.parameters:
+        if alpha is not None:
+            raise InputError("alpha", f"{rule} has no parameter alpha")
+        return found.name, None
+    if "alpha" in fixed:
+        if alpha is not None and float(alpha) != fixed["alpha"]:
+            raise InputError("alpha", f"{rule} is {found.name} with alpha = {fixed['alpha']}")
+        return found.name, float(fixed["alpha"])
+    if alpha is None:
+        raise InputError("alpha", f"{rule} needs alpha ({found.domain})")
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise InputError("alpha", f"must be a number, got {alpha!r}") from None
+    if not math.isfinite(value):
+        raise InputError("alpha", f"must be finite, got {alpha!r}")
+    if found.check_parameters is not None:
+        found.check_parameters({"alpha": sp.nsimplify(value)})
+    return found.name, value

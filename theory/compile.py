@@ -1,11 +1,13 @@
 """Compile symbolic objectives to numpy, mpmath or torch callables: one source of truth.
 
-``numerics`` evaluates the expressions derived here instead of restating them by hand.  torch is
-imported only when the torch backend is asked for.
+``numerics`` evaluates the expressions derived here instead of restating them by hand.  The
+symbolic layer never imports torch itself: sympy's printer loads it when the torch backend is
+asked for (``numerics.neural.losses`` does).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,12 +24,9 @@ def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], backend: str = "nu
     """``expr`` as a function of ``symbols`` (positional) for ``backend``."""
     if backend not in BACKENDS:
         raise InputError("backend", f"must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "torch":
-        try:
-            import torch  # noqa: F401
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise InputError("backend", "torch is not installed (pip install "
-                             "'infonce-anchor[torch]')") from exc
+    if backend == "torch" and importlib.util.find_spec("torch") is None:  # pragma: no cover
+        raise InputError("backend", "torch is not installed (pip install "
+                         "'infonce-anchor[torch]')")
     return sp.lambdify(tuple(symbols), expr, modules=backend)
 
 

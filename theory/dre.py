@@ -23,6 +23,7 @@ import sympy as sp
 
 from theory.catalogue import ETA, INDEX, RHO, CatalogueEntry
 from theory.errors import ImproperRuleError, InputError
+from theory.propriety import check_propriety
 from theory.rules import ScoringRule, tidy
 from theory.symbols import ALPHA, K_SYM, NU, symbolic_zero
 
@@ -178,7 +179,6 @@ def dre_objective(rule: ScoringRule, K: int, nu: object = NU, *, reduce: bool = 
         raise InputError("rule", f"the objective at K = {K}, nu = {nu} needs a rule on "
                          f"{M + 1} classes (M = {M}); {rule.name} has M = {rule.classes}")
     if require_proper:
-        from theory.propriety import check_propriety
         cert = check_propriety(rule)
         if not cert.proper:
             w = cert.witness.as_dict() if cert.witness else {}

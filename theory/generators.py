@@ -145,12 +145,12 @@ def perspective(phi: Generator) -> Generator:
     rho = odds_symbols(phi.classes)
     norm = 1 + sp.Add(*rho)
     point = (1 / norm,) + tuple(r / norm for r in rho)
-    expr = norm * _evaluate(phi, point)
+    expr = norm * evaluate_generator(phi, point)
     return Generator(expr, phi.classes, "asymmetric", phi.parameters,
                      f"perspective({phi.name})")
 
 
-def _evaluate(gen: Generator, point: tuple[sp.Expr, ...]) -> sp.Expr:
+def evaluate_generator(gen: Generator, point: tuple[sp.Expr, ...]) -> sp.Expr:
     """``gen`` at ``point`` (works for generic sympy Functions too)."""
     mapping = dict(zip(gen.variables, point))
     if gen.expr.atoms(AppliedUndef):

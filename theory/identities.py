@@ -17,13 +17,32 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.generators import Generator, _evaluate, perspective
-from theory.dre import critic_points, pointwise_excess_risk
+from theory.dre import (
+    critic_points,
+    model_posterior,
+    pointwise_excess_risk,
+    true_posterior,
+)
+from theory.generators import Generator, evaluate_generator, perspective
 from theory.propriety import tangential_gradient
-from theory.rules import (ScoringRule, bayes_risk, generating_function, induced_rule,
-                          properise, regret, score_gradient, symmetric_rule)
-from theory.symbols import (cancel_points, canonical, generic_function_of, numeric_zero,
-                            simplex_substitution, symbolic_zero)
+from theory.rules import (
+    ScoringRule,
+    bayes_risk,
+    generating_function,
+    induced_rule,
+    properise,
+    regret,
+    score_gradient,
+    symmetric_rule,
+)
+from theory.symbols import (
+    cancel_points,
+    canonical,
+    generic_function_of,
+    numeric_zero,
+    simplex_substitution,
+    symbolic_zero,
+)
 
 
 @dataclass(frozen=True)
@@ -142,7 +161,7 @@ def prop11_perspective(rule: ScoringRule) -> IdentityCheck:
     """
     eta = rule.eta
     psi = generating_function(rule)
-    persp = eta[0] * _evaluate(psi, tuple(e / eta[0] for e in eta[1:]))
+    persp = eta[0] * evaluate_generator(psi, tuple(e / eta[0] for e in eta[1:]))
     residual = _on_simplex(-bayes_risk(rule) - persp, eta)
     return _result("prop11", _subject(rule), "-f(eta) = eta_0 Psi^lambda(rho(eta)) on the simplex",
                    residual)
@@ -178,7 +197,7 @@ def prop15(psi: Generator) -> IdentityCheck:
     M = psi.classes
     es, eh = points(M)
     eta = tuple(sp.Symbol(f"eta{z}", positive=True) for z in range(M + 1))
-    G = eta[0] * _evaluate(psi, tuple(e / eta[0] for e in eta[1:]))
+    G = eta[0] * evaluate_generator(psi, tuple(e / eta[0] for e in eta[1:]))
     lhs = bregman(G, eta, es, eh)
     rho_s = tuple(e / es[0] for e in es[1:])
     rho_h = tuple(e / eh[0] for e in eh[1:])
@@ -254,7 +273,7 @@ def thm6_optimum(psi: Generator, nu: sp.Expr) -> IdentityCheck:
     K = psi.classes
     s, _ = critic_points(K)
     _, optimum = pointwise_excess_risk(induced_rule(psi, tidy_losses=False), K, nu)
-    rhs = nu / (K + nu) * _evaluate(psi, tuple(x / nu for x in s))
+    rhs = nu / (K + nu) * evaluate_generator(psi, tuple(x / nu for x in s))
     return _result("thm6", f"{psi.name}, K = {K}, nu = {nu}",
                    "-L(r*) = nu/(K+nu) E_{q0^K}[Psi(rho*)] (pointwise)", canonical(-optimum - rhs))
 
@@ -263,7 +282,6 @@ def thm19(phi: Generator, nu: sp.Expr) -> IdentityCheck:
     """Thm 19 pointwise: ``L(r) - L(r*) = E_{p(x)}[B_Phi(eta*, eta_theta)]``; against
     ``prod q0`` the density is ``p(x)/prod q0 = (nu + sum r*)/(K + nu)``.  ``nu = 0`` allowed
     (then ``M = K - 1``)."""
-    from theory.dre import model_posterior, true_posterior
     K = phi.classes + (1 if nu == 0 else 0)
     s, r = critic_points(K)
     rule = symmetric_rule(phi, tidy_losses=False)
@@ -278,12 +296,11 @@ def thm19(phi: Generator, nu: sp.Expr) -> IdentityCheck:
 
 def thm19_optimum(phi: Generator, nu: sp.Expr) -> IdentityCheck:
     """Thm 19: ``-L(r*) = E_{p(x)}[Phi(eta*(x))]`` (pointwise against ``prod q0``)."""
-    from theory.dre import true_posterior
     K = phi.classes + (1 if nu == 0 else 0)
     s, _ = critic_points(K)
     _, optimum = pointwise_excess_risk(symmetric_rule(phi, tidy_losses=False), K, nu)
     density = (nu + sp.Add(*s)) / (K + nu)
-    rhs = density * _evaluate(phi, true_posterior(K, nu, s))
+    rhs = density * evaluate_generator(phi, true_posterior(K, nu, s))
     return _result("thm19", f"{phi.name}, K = {K}, nu = {nu}",
                    "-L(r*) = E_{p(x)}[Phi(eta*)] (pointwise)", canonical(-optimum - rhs))
 
@@ -292,6 +309,6 @@ def bayes_risk_perspective(psi: Generator) -> IdentityCheck:
     """Prop 5's step: the Bayes risk of ``lambda^Psi`` is ``-eta_0 Psi(eta'/eta_0)``."""
     rule = induced_rule(psi, tidy_losses=False)
     eta = rule.eta
-    residual = bayes_risk(rule) + eta[0] * _evaluate(psi, tuple(e / eta[0] for e in eta[1:]))
+    residual = bayes_risk(rule) + eta[0] * evaluate_generator(psi, tuple(e / eta[0] for e in eta[1:]))
     return _result("prop5", _subject(psi), "f^{lambda^Psi}(eta) = -eta_0 Psi(rho(eta))",
                    canonical(residual))

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theory.dre import LOG_SUM, NORM1, POWER_SUM, R, R1
-from theory.symbols import ALPHA as a, K_SYM as K, NU as nu, class_probabilities
+from theory.dre import LOG_SUM, NORM1, POWER_SUM, R1, R
+from theory.symbols import ALPHA as a
+from theory.symbols import K_SYM as K
+from theory.symbols import NU as nu
+from theory.symbols import class_probabilities
 
 e0, e1 = class_probabilities(1)
 

@@ -18,6 +18,7 @@ digits, never an exception.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +27,20 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
-from theory.rules import ScoringRule, bayes_risk, generating_function, regret, score_gradient
-from theory.symbols import (as_rationals, odds_symbols, random_simplex_point,
-                            simplex_substitution, symbolic_zero)
+from theory.rules import (
+    ScoringRule,
+    bayes_risk,
+    generating_function,
+    regret,
+    score_gradient,
+)
+from theory.symbols import (
+    as_rationals,
+    odds_symbols,
+    random_simplex_point,
+    simplex_substitution,
+    symbolic_zero,
+)
 
 #: Parameter values tried by the numeric fallback when a parameter is still symbolic.
 DEFAULT_PARAMETER_SAMPLES: tuple[Fraction, ...] = (Fraction(1, 2), Fraction(3, 2), Fraction(2),
@@ -112,7 +124,6 @@ def _parameter_settings(rule: ScoringRule, given: Sequence[Mapping[sp.Symbol, ob
         return [{p: sp.Rational(str(v)) for p, v in s.items()} for s in given]
     if not rule.parameters:
         return [{}]
-    import itertools
     declared = dict(rule.parameter_samples)
     grids = [declared.get(p, DEFAULT_PARAMETER_SAMPLES) for p in rule.parameters]
     return [dict(zip(rule.parameters, map(sp.Rational, values)))

@@ -17,7 +17,13 @@ from sympy.core.function import AppliedUndef
 
 from theory.errors import InputError
 from theory.generators import Generator
-from theory.symbols import ALPHA, class_probabilities, check_classes, odds_of, odds_symbols
+from theory.symbols import (
+    ALPHA,
+    check_classes,
+    class_probabilities,
+    odds_of,
+    odds_symbols,
+)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from functools import lru_cache
 
+import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
@@ -185,7 +186,6 @@ def numeric_zero(expr: sp.Expr, *, samples: int = 20, digits: int = 50, seed: in
     whose first coordinate was eliminated); ``alpha`` cycles through :data:`NUMERIC_ALPHAS`.
     Zero means ``|value| <= 10^(-digits/2)``.
     """
-    import mpmath
 
     free = sorted(expr.free_symbols, key=str)
     others = [s for s in free if s != ALPHA]

@@ -16,7 +16,16 @@ from functools import lru_cache
 import sympy as sp
 
 from theory import catalogue
-from theory.dre import AGGREGATES, LOG_SUM, NORM1, POWER_SUM, R, R1, DREObjective, general_objective
+from theory.dre import (
+    AGGREGATES,
+    LOG_SUM,
+    NORM1,
+    POWER_SUM,
+    R1,
+    DREObjective,
+    R,
+    general_objective,
+)
 from theory.errors import InputError
 from theory.symbols import ALPHA, K_SYM, NU, check_classes
 

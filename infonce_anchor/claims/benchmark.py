@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from infonce_anchor.claims.registry import Outcome, claim
+from numerics.exact.units import LN2
 
 ENV = "INFONCE_ANCHOR_BENCH_RESULTS"
 SHIPPED = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-LN2 = math.log(2)
 #: Multiplier of the seed-to-seed spread (standard errors or pooled sd, see the module doc).
 SPREAD = 2.0
 #: InfoNCE "saturates": its mean may exceed log2 K by this much (bits) at levels above log2 K.

@@ -12,22 +12,27 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import mpmath
 import numpy as np
 import sympy as sp
 from scipy import optimize
 
 from infonce_anchor.claims.registry import Outcome, claim
-from numerics import estimators, kl
-from numerics.kjs import (infonce_divergence_result, kway_jsd_result,
-                          log_score_objective_result, ratio)
-from numerics.objectives import population_objective_result
+from numerics import kl
+from numerics.exact import estimators
+from numerics.exact.kjs import (
+    infonce_divergence_result,
+    kway_jsd_result,
+    log_score_objective_result,
+)
+from numerics.exact.objectives import population_objective_result
+from numerics.exact.units import LN2
 from theory import bounds, catalogue, identities
 from theory.compile import compile_expr
 from theory.dre import critic_points, model_posterior, true_posterior
 from theory.symbols import NU
 
 SEED = 20261123
-LN2 = math.log(2)
 
 
 def _rng(offset: int = 0) -> np.random.Generator:
@@ -539,7 +544,6 @@ def check_prop1_exact() -> Outcome:
        "to NWJ as beta -> infinity and is non-increasing in beta (exactly, random critics).",
        "Eq. 5", "exact")
 def check_eq5_exact() -> Outcome:
-    import mpmath
     # 40-digit evaluation: in float64, (beta+1) log(1 + (E r - 1)/(beta+1)) loses ~beta eps
     lhs = compile_expr(bounds.eq5(), (bounds.BETA, bounds.E_LOG_R, bounds.E_R), "mpmath")
     rng = _rng(13)

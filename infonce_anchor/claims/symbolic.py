@@ -9,6 +9,7 @@ and labelled so.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -16,15 +17,47 @@ import mpmath
 import sympy as sp
 
 from infonce_anchor.claims.registry import Outcome, claim
-from theory import bounds, catalogue, identities as ids, limits, paper_rows
-from theory.dre import (LOG_SUM, NORM1, POWER_SUM, R, R1, dre_objective,
-                        general_objective, prop20_invariant, prop20_reduction, scale_and_shift,
-                        slot_symbols)
-from theory.generators import (Generator, SymmetricGenerator, generic_asymmetric,
-                               generic_symmetric, parse_generator, perspective)
+from theory import bounds, catalogue, limits, paper_rows
+from theory import identities as ids
+from theory.catalogue import ETA
+from theory.dre import (
+    LOG_SUM,
+    NORM1,
+    POWER_SUM,
+    R1,
+    R,
+    dre_objective,
+    general_objective,
+    general_symmetric_losses,
+    prop20_invariant,
+    prop20_reduction,
+    scale_and_shift,
+    slot_symbols,
+)
+from theory.generators import (
+    Generator,
+    SymmetricGenerator,
+    generic_asymmetric,
+    generic_symmetric,
+    parse_generator,
+    perspective,
+)
 from theory.propriety import ProprietyCertificate, check_propriety
-from theory.rules import custom_rule, generic_rule, induced_rule, properise
-from theory.symbols import ALPHA, K_SYM, NU, class_probabilities, numeric_zero, symbolic_zero
+from theory.rules import (
+    custom_rule,
+    generic_rule,
+    induced_rule,
+    properise,
+    symmetric_rule,
+)
+from theory.symbols import (
+    ALPHA,
+    K_SYM,
+    NU,
+    class_probabilities,
+    numeric_zero,
+    symbolic_zero,
+)
 
 GENERIC_M = (1, 2, 3)
 CATALOGUE_M = (1, 2)
@@ -460,7 +493,6 @@ def check_prop1a() -> Outcome:
 def check_prop1b() -> Outcome:
     # (i) exchangeability: E_{q0^K}[r1 / ((1/K) sum r)] = 1, on a 2-letter alphabet, K = 2, 3
     a, b = sp.symbols("a b", positive=True)  # q0 = (a, 1 - a); r = (b, 1)
-    import itertools
     exch = []
     for K in (2, 3):
         total = 0
@@ -699,7 +731,6 @@ def check_ps_range() -> Outcome:
 
 
 def symmetric_rule_of(expr: sp.Expr, name: str):
-    from theory.rules import symmetric_rule
     return symmetric_rule(SymmetricGenerator(expr, 1, (), name), name=name)
 
 
@@ -758,8 +789,6 @@ def check_table4() -> Outcome:
 
 
 def _general_m_check() -> bool:
-    from theory.dre import general_symmetric_losses
-    from theory.catalogue import ETA
     for name in _names("symmetric"):
         lam, j = general_symmetric_losses(catalogue.entry(name), 0)
         for M in (2, 3):

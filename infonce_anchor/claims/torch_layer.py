@@ -1,4 +1,4 @@
-"""Claims checked through the torch layer (``numerics.torch_losses``; issue #4).
+"""Claims checked through the torch layer (``numerics.neural.losses``; issue #4).
 
 torch is optional: without it these claims are reported ``open`` with that reason.
 """
@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from infonce_anchor.claims.registry import Outcome, claim
+from numerics.exact import mi
 
-NUMPY_NAME = {"fdime_kl": "f_dime"}
 PARAMS = {"smile": {"tau": 1.5}}
 
 
@@ -26,7 +26,7 @@ def _torch():
 
 def _batch_average(torch, joint, critic, B, name, **kw) -> float:
     """``E_batch[minibatch loss]`` over every batch of ``B`` pairs drawn from ``joint``."""
-    from numerics.torch_losses import minibatch_loss
+    from numerics.neural.losses import minibatch_loss
     cells = [(x, y) for x in range(joint.shape[0]) for y in range(joint.shape[1])]
     log_r = np.log(critic)
     total = 0.0
@@ -45,8 +45,7 @@ def check_table1_estimators() -> Outcome:
     torch = _torch()
     if torch is None:
         return Outcome("open", "-", "needs torch (pip install 'infonce-anchor[torch]')")
-    from numerics import mi
-    from numerics.torch_losses import minibatch_loss
+    from numerics.neural.losses import minibatch_loss
     rng = np.random.default_rng(2026)
     joint = rng.dirichlet(np.ones(4)).reshape(2, 2)
     critic = np.exp(rng.normal(0, 0.7, (2, 2)))
@@ -56,7 +55,7 @@ def check_table1_estimators() -> Outcome:
     for name in ("dv", "nwj", "mine", "js", "smile", "drf", "fdime_kl", "fdime_gan",
                  "fdime_hellinger"):
         out = minibatch_loss(name, S, weights=(joint, np.outer(px, py)), **PARAMS.get(name, {}))
-        ref = mi.mi_estimator(NUMPY_NAME.get(name, name), critic, joint, **PARAMS.get(name, {}))
+        ref = mi.mi_estimator(name, critic, joint, **PARAMS.get(name, {}))
         gaps[name] = max(abs(float(out.loss) - ref.loss),
                          abs(float(out.estimate_nats) - ref.estimate))
     gaps["infonce (B = 3, K = 2)"] = abs(
@@ -92,7 +91,8 @@ TRAINING = {"batch_size": 4, "steps": 3000, "lr": 0.05, "lr_schedule": "cosine",
 
 def _trained_tables(estimator: str, **kw):
     """Train 4 tabular critics (batched runs, seeds 0..3) and return their tables (log r)."""
-    from numerics.training import DiscreteJointSampler, train
+    from numerics.neural.samplers import DiscreteJointSampler
+    from numerics.neural.train import train
     res = train(estimator, "tabular", DiscreteJointSampler(_joint()), **TRAINING, **kw)
     return res, res.critic.table.detach().double().numpy()
 
@@ -108,7 +108,6 @@ def check_sampled_infonce() -> Outcome:
     torch = _torch()
     if torch is None:
         return Outcome("open", "-", "needs torch (pip install 'infonce-anchor[torch]')")
-    from numerics import mi
     J = _joint()
     K = TRAINING["batch_size"] - 1
     truth, target = mi.mutual_information(J), mi.mi_kway_jsd(J.T, K)
@@ -132,7 +131,6 @@ def check_sampled_infonce() -> Outcome:
 
 
 def _consistency(estimator: str, **kw) -> Outcome:
-    from numerics import mi
     J = _joint()
     truth = mi.mutual_information(J)
     pmi = mi.pmi(J)

@@ -11,9 +11,9 @@ Methods:
   one term per class, in the slot symbols ``r1..rK``) summed over every ``x_{1:K}``;
 * ``types``: the Table 5-7 row (``theory.dre.general_objective``, in the aggregates ``P1``,
   ``Palpha``, ``Plog`` of ``p_theta``) summed over ``x_1`` and the type of the other slots;
-* ``laplace``: the log score (through :mod:`numerics.kjs`) and the power score with
+* ``laplace``: the log score (through :mod:`numerics.exact.kjs`) and the power score with
   ``alpha > 0`` (through the Gamma and fractional-power representations of
-  :mod:`numerics.laplace`), at a cost that does not grow with ``K``.
+  :mod:`numerics.exact.laplace`), at a cost that does not grow with ``K``.
 
 The two exact methods reach the same number from two different symbolic derivations, which is
 how the tests check Prop 20's reduction and the general-``K`` tables numerically.  Asymmetric
@@ -25,17 +25,32 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import mpmath as mp
 import numpy as np
 import sympy as sp
 
-from numerics import enumeration, laplace
-from numerics.distributions import as_anchor, as_critic, as_dps, as_pair, as_slots
-from numerics.kjs import EPS, Split, _rounded, choose_method, log_score_objective_result, ratio
-from numerics.result import Result
+from numerics.exact import enumeration, laplace
+from numerics.exact.distributions import as_anchor, as_critic, as_dps, as_pair, as_slots
+from numerics.exact.kjs import (
+    EPS,
+    Split,
+    choose_method,
+    log_score_objective_result,
+    ratio,
+)
+from numerics.exact.result import Result, round_to_dps
 from theory import catalogue
 from theory.compile import compile_expr
-from theory.dre import (LOG_SUM, NORM1, POWER_SUM, R, R1, class_terms, general_objective,
-                        slot_symbols)
+from theory.dre import (
+    LOG_SUM,
+    NORM1,
+    POWER_SUM,
+    R1,
+    R,
+    class_terms,
+    general_objective,
+    slot_symbols,
+)
 from theory.errors import InputError
 from theory.symbols import ALPHA, K_SYM, NU
 
@@ -66,7 +81,7 @@ def population_objective_result(rule: str, r: object, q1: object, q0: object, K:
     a, b = as_pair(q1, q0)
     critic = as_critic(r, a.shape, name="r")
     K_, nu_ = as_slots(K), as_anchor(nu, K)
-    name, alpha_ = resolve_rule(rule, alpha)
+    name, alpha_ = catalogue.resolve_rule(rule, alpha)
     dps_ = as_dps(dps)
     entry = catalogue.entry(name)
     if entry.kind == "asymmetric":
@@ -105,35 +120,8 @@ def rule_divergence(rule: str, q1: object, q0: object, K: object, nu: object,
     return -res.value
 
 
-def resolve_rule(rule: object, alpha: object) -> tuple[str, float | None]:
-    """``(family name, alpha)``: special cases fix ``alpha``; families with ``alpha`` need it."""
-    if not isinstance(rule, str):
-        raise InputError("rule", f"must be a rule name ({', '.join(RULES)}), got {rule!r}")
-    entry = catalogue.entry(rule)
-    fixed = catalogue.SPECIAL_CASES.get(rule, (rule, {}))[1]
-    if not entry.parameters:
-        if alpha is not None:
-            raise InputError("alpha", f"{rule} has no parameter alpha")
-        return entry.name, None
-    if "alpha" in fixed:
-        if alpha is not None and float(alpha) != fixed["alpha"]:
-            raise InputError("alpha", f"{rule} is {entry.name} with alpha = {fixed['alpha']}")
-        return entry.name, float(fixed["alpha"])
-    if alpha is None:
-        raise InputError("alpha", f"{rule} needs alpha ({entry.domain})")
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise InputError("alpha", f"must be a number, got {alpha!r}") from None
-    if not math.isfinite(value):
-        raise InputError("alpha", f"must be finite, got {alpha!r}")
-    if entry.check_parameters is not None:
-        entry.check_parameters({"alpha": sp.nsimplify(value)})
-    return entry.name, value
-
-
 def _choose(method: str, name: str, alpha: float | None, n0: int, K: int) -> str:
-    """:func:`numerics.kjs.choose_method`, refusing ``laplace`` where it does not apply."""
+    """:func:`numerics.exact.kjs.choose_method`, refusing ``laplace`` where it does not apply."""
     chosen = choose_method(method, n0, K)
     if chosen == "laplace" and not (name == "log" or (name == "power" and alpha and alpha > 0)):
         if method == "auto":
@@ -190,7 +178,6 @@ def _enumerate(name, alpha, q1, q0, r, K, nu, dps) -> Result:
             total += prior(nu) * float(w @ vals)
             scale += abs(prior(nu)) * float(w @ np.abs(vals))
         return Result(total, "enumerate", 8 * EPS * (scale + 1) * K, None)
-    import mpmath as mp
     with mp.workdps(dps + 10):
         p1 = _mp_law(q1)
         p0 = _mp_law(q0)
@@ -204,11 +191,10 @@ def _enumerate(name, alpha, q1, q0, r, K, nu, dps) -> Result:
                 if w:
                     acc.append(w * integrand(*[rm[j] for j in row], nu_m))
             total += prior(nu_m) * mp.fsum(acc)
-    return Result(_rounded(total, dps), "enumerate", 10.0 ** (-dps), dps)
+    return Result(round_to_dps(total, dps), "enumerate", 10.0 ** (-dps), dps)
 
 
 def _mp_law(q: np.ndarray) -> list:
-    import mpmath as mp
     values = [mp.mpf(x) for x in q]
     total = mp.fsum(values)
     return [v / total for v in values]
@@ -259,7 +245,6 @@ def _types(name, alpha, split: Split, K, nu, dps) -> Result:
 
 
 def _types_mp(name, alpha, split: Split, K, nu, dps) -> Result:
-    import mpmath as mp
     anchored = nu > 0
     with mp.workdps(dps + 10):
         a = mp.mpf(0) if alpha is None else mp.mpf(alpha)
@@ -289,7 +274,7 @@ def _types_mp(name, alpha, split: Split, K, nu, dps) -> Result:
                                     for p, x in zip(p1, r1s))
                 acc.append(mp.exp(lw) * inner)
             total += weight(K, nu_m) * mp.fsum(acc)
-    return Result(_rounded(total, dps), "types", 10.0 ** (-dps), dps)
+    return Result(round_to_dps(total, dps), "types", 10.0 ** (-dps), dps)
 
 
 def _single_slot(name, alpha, q1, q0, r, K, nu, dps) -> Result:
@@ -307,7 +292,6 @@ def _single_slot(name, alpha, q1, q0, r, K, nu, dps) -> Result:
             total += c * float(q[keep] @ vals)
             scale += abs(c) * float(q[keep] @ np.abs(vals))
         return Result(total, "single-slot", 8 * EPS * (scale + 1), None)
-    import mpmath as mp
     with mp.workdps(dps + 10):
         total = mp.mpf(0)
         for weight, law, integrand in terms:
@@ -315,7 +299,7 @@ def _single_slot(name, alpha, q1, q0, r, K, nu, dps) -> Result:
             total += weight(K, mp.mpf(nu)) * mp.fsum(
                 p * integrand(1, mp.mpf(x), 1, 1, 0, mp.mpf(nu), K, mp.mpf(a))
                 for p, x in zip(q, r) if p)
-    return Result(_rounded(total, dps), "single-slot", 10.0 ** (-dps), dps)
+    return Result(round_to_dps(total, dps), "single-slot", 10.0 ** (-dps), dps)
 
 
 def _power_laplace(alpha: float, split: Split, K: int, nu: float, dps: int | None) -> Result:

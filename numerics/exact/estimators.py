@@ -1,7 +1,7 @@
 """Population values of the Table 1 estimators and the Sec. 3.3 variants, for a critic ``r``.
 
 A critic is given as ratios ``r(x) = e^{c(x)} > 0`` over the alphabet; ``q1`` and ``q0`` as in
-SPEC §0 (for MI see :mod:`numerics.mi`).  Each estimator has a training loss (minimised) and an
+SPEC §0 (for MI see :mod:`numerics.exact.mi`).  Each estimator has a training loss (minimised) and an
 estimate ``I_hat`` (SPEC §2); both are exact expectations here, in nats:
 
 ==================  =====================================================  ==================
@@ -13,9 +13,9 @@ name                loss                                                   estim
 ``infonce_anchor``  ``L_{K;nu}(r)`` (Eq. 4)                                 ``E_q1[c]`` (plug-in)
 ``js``              ``E_q1[softplus(-c)] + E_q0[softplus(c)]``             NWJ value
 ``smile``           ``L_JS``                                               ``E_q1[c] - log E_q0[e^{clip(c,-tau,tau)}]``
-``pcc``             ``L_JS``                                               ``E_q1[c]`` (plug-in)
+``js_plugin``       ``L_JS`` (PCC)                                         ``E_q1[c]`` (plug-in)
 ``drf``             ``-2 E_q1[e^c] + E_q0[e^{2c}]`` (chi^2, D-RFC)         ``E_q1[c]`` (plug-in)
-``f_dime``          NWJ loss (the KL member of f-DIME)                      ``E_q1[c]`` (plug-in)
+``fdime_kl``        NWJ loss (the KL member of f-DIME)                      ``E_q1[c]`` (plug-in)
 ``fdime_gan``       ``E_q1[softplus(-c)] + E_q0[softplus(c)]`` (f-GAN)      ``E_q1[c]`` (plug-in)
 ``fdime_hellinger`` ``-(E_q1[1 - e^{-c/2}] - E_q0[e^{c/2} - 1])``           ``E_q1[c]`` (plug-in)
 ``alpha_infonce``   ``-D_alpha(r)`` (Poole et al. 2019)                    ``D_alpha(r)``
@@ -38,13 +38,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics import laplace
-from numerics.distributions import as_critic, as_pair, as_slots
-from numerics.kjs import infonce_divergence_result, log_score_objective_result
+from numerics.exact import laplace
+from numerics.exact.distributions import as_critic, as_pair, as_slots
+from numerics.exact.kjs import infonce_divergence_result, log_score_objective_result
+from numerics.exact.units import to_bits
 from theory.errors import InputError
 
-ESTIMATORS = ("dv", "mine", "nwj", "infonce", "infonce_anchor", "js", "smile", "pcc", "drf",
-              "f_dime", "fdime_gan", "fdime_hellinger", "alpha_infonce", "mlinfonce")
+#: One name per estimator across the layers: the exact layer's names are the torch losses'
+#: (:data:`numerics.neural.losses.LOSSES`), plus ``js_plugin`` (the JS loss read as its plug-in,
+#: PCC; the benchmark's column of that name).
+ESTIMATORS = ("dv", "mine", "nwj", "infonce", "infonce_anchor", "js", "smile", "js_plugin",
+              "drf", "fdime_kl", "fdime_gan", "fdime_hellinger", "alpha_infonce", "mlinfonce")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class EstimatorValue:
 
     def as_dict(self) -> dict[str, object]:
         return {"estimator": self.name, "loss_nats": self.loss, "estimate_nats": self.estimate,
-                "estimate_bits": self.estimate / math.log(2)}
+                "estimate_bits": to_bits(self.estimate)}
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -147,7 +151,7 @@ def population_estimator(name: str, critic: object, q1: object, q0: object, *,
     if name == "nwj":
         value = nwj(c, a, b)
         return EstimatorValue(name, -value, value)
-    if name == "f_dime":
+    if name == "fdime_kl":
         return EstimatorValue(name, -nwj(c, a, b), plug_in)
     if name == "js":
         return EstimatorValue(name, js_loss(c, a, b), nwj(c, a, b))
@@ -159,7 +163,7 @@ def population_estimator(name: str, critic: object, q1: object, q0: object, *,
         # f(u) = (sqrt(u) - 1)^2: T = f'(r) = 1 - r^{-1/2}, f*(T) = T/(1 - T) = sqrt(r) - 1
         value = float(a @ (1 - r ** -0.5)) - float(b @ (np.sqrt(r) - 1))
         return EstimatorValue(name, -value, plug_in)
-    if name == "pcc":
+    if name == "js_plugin":
         return EstimatorValue(name, js_loss(c, a, b), plug_in)
     if name == "smile":
         if tau is None or not tau > 0:

@@ -8,15 +8,15 @@ bounds (DV, NWJ, JS, SMILE, chi^2) compare ``p(x, y)`` with ``p(x) p(y)`` direct
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 
-from numerics.divergences import kl
-from numerics.kjs import anchored_divergence, kway_jsd
-from numerics.distributions import as_probabilities
-from theory.errors import InputError
+from numerics.exact.distributions import as_critic, as_probabilities
+from numerics.exact.divergences import kl
+from numerics.exact.estimators import EstimatorValue, population_estimator
+from numerics.exact.kjs import anchored_divergence, kway_jsd
+from numerics.exact.objectives import population_objective
 
 
 def as_joint(p: object, name: str = "joint", *, normalize: bool = False) -> np.ndarray:
@@ -62,13 +62,7 @@ def mi_anchored_divergence(joint: object, K: int, nu: float) -> float:
     return average_over_y(lambda q1, q0, _: float(anchored_divergence(q1, q0, K, nu)), joint)
 
 
-def bits(nats: float) -> float:
-    """Nats to bits (the paper's unit), for display only."""
-    return nats / math.log(2)
-
-
 def _critic_table(critic: object, shape: tuple[int, int]) -> np.ndarray:
-    from numerics.distributions import as_critic
     return as_critic(np.asarray(critic, dtype=np.float64).ravel() if np.ndim(critic) == 2
                      else critic, (shape[0] * shape[1],)).reshape(shape)
 
@@ -76,7 +70,6 @@ def _critic_table(critic: object, shape: tuple[int, int]) -> np.ndarray:
 def mi_population_objective(rule: str, critic: object, joint: object, K: int, nu: float,
                             alpha: float | None = None, **kwargs) -> float:
     """``E_y L^lambda_{K;nu}(r(., y); p(x|y), p(x))`` for a critic table ``r(x, y) > 0``."""
-    from numerics.objectives import population_objective
     p = as_joint(joint)
     r = _critic_table(critic, p.shape)
     return average_over_y(lambda q1, q0, y: float(population_objective(
@@ -92,7 +85,6 @@ def mi_estimator(name: str, critic: object, joint: object, **params):
     Slot estimators (InfoNCE, InfoNCE-anchor, alpha-InfoNCE, MLInfoNCE) average the conditional
     form over ``y``; the others compare ``p(x, y)`` with ``p(x) p(y)`` directly (SPEC §2).
     """
-    from numerics.estimators import EstimatorValue, population_estimator
     p = as_joint(joint)
     r = _critic_table(critic, p.shape)
     if name not in SLOT_ESTIMATORS:

@@ -1,7 +1,8 @@
-"""Benchmark sweeps from TOML configs, stored as they finish and resumed (issue #5).
+"""Benchmark sweep configs (TOML; issues #5, #12): the schema, its checks and the units a config
+expands into.
 
 A config names a task (a staircase of SPEC §7), the estimators (catalogue names of
-:data:`numerics.benchmark.ESTIMATORS` or variants), critics, batch sizes and seeds.  It expands
+:data:`numerics.bench.estimators.ESTIMATORS` or variants), critics, batch sizes and seeds.  It expands
 into *units*: one training (a ``(loss, options)`` shared by every estimator that reads it) x
 critic x batch size x a block of seeds trained together by the batched trainer.  Each finished
 unit is written to ``OUT/units/<unit>.npz`` at once (atomically); a rerun skips the units whose
@@ -32,7 +33,7 @@ result.  Example (the keys and their defaults)::
     eval_batches = 16
     sampling = "per-run"       # or "unit": one generator per unit (fewer GPU launches)
     precision = "fp32"         # or "tf32" (TF32 matmuls on CUDA) or "bf16" (bf16 autocast of
-                               # the critic; losses in float32): see numerics.training
+                               # the critic; losses in float32): see numerics.neural.train
     exclude = [["joint", 256]] # [critic, batch size] pairs not run, by design (a stated cut)
     [report]
     window = 0.25              # training estimate: mean over the last quarter of each level
@@ -46,24 +47,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from numerics.benchmark import (ESTIMATORS, OPTION_NAMES, BenchEstimator, StaircaseRun,
-                                make_estimator, run_staircase_group)
-from theory.errors import InputError
+from numerics.bench import tasks
+from numerics.bench.estimators import (
+    ESTIMATORS,
+    OPTION_NAMES,
+    BenchEstimator,
+    make_estimator,
+)
+from numerics.neural.critics import CRITICS
+from numerics.neural.device import PRECISIONS
+from theory.errors import InputError, require_int
 
 TASK_KINDS = ("gaussian", "gaussian_cubic", "digits", "items")
+
+
 TASK_DEFAULTS: dict[str, Any] = {"levels_bits": [2.0, 4.0, 6.0, 8.0, 10.0],
                                  "steps_per_level": 4000, "dim": 10, "d": 10}
+
+
 TRAIN_DEFAULTS: dict[str, Any] = {
     "estimators": ["nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce", "spherical",
                    "infonce_anchor"],
     "critics": ["joint", "separable"], "batch_sizes": [64], "seeds": 20, "first_seed": 0,
     "runs_per_unit": 20, "lr": 1e-4, "hidden": 512, "layers": 2, "embed": 16,
     "eval_batches": 16, "sampling": "per-run", "precision": "fp32", "exclude": []}
+
+
 REPORT_DEFAULTS: dict[str, Any] = {"window": 0.25, "smooth_span": 200}
 
 
@@ -140,9 +155,8 @@ class SweepConfig:
 
     # ---------------------------------------------------------------- task
     def staircase(self):
-        """The task's :class:`numerics.tasks.Staircase` (built once)."""
+        """The task's :class:`numerics.bench.tasks.Staircase` (built once)."""
         if self._staircase is None:
-            from numerics import tasks
             t = self.task
             levels = tuple(float(b) for b in t["levels_bits"])
             steps = t["steps_per_level"]
@@ -204,22 +218,16 @@ def _file_digest(path: str) -> str:
         raise InputError("task.path", f"cannot read {path} ({exc.strerror})") from None
 
 
-def _positive_int(value: object, key: str, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(key, f"must be an integer >= {minimum}, got {value!r}")
-
-
 def _check_task(task: dict[str, Any]) -> None:
-    import math
     levels = task["levels_bits"]
     if not isinstance(levels, list) or not levels or any(
             isinstance(b, bool) or not isinstance(b, (int, float)) or not math.isfinite(b)
             or b < 0 for b in levels):
         raise InputError("task.levels_bits", f"must be a non-empty list of finite numbers >= 0 "
                          f"(bits), got {levels!r}")
-    _positive_int(task["steps_per_level"], "task.steps_per_level")
-    _positive_int(task["dim"], "task.dim")
-    _positive_int(task["d"], "task.d")
+    require_int(task["steps_per_level"], "task.steps_per_level")
+    require_int(task["dim"], "task.dim")
+    require_int(task["d"], "task.d")
     classes = task.get("classes", [0, 1])
     if not isinstance(classes, list) or len(classes) != 2 or any(
             isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 9 for c in classes) \
@@ -231,7 +239,7 @@ def _check_report(report: dict[str, Any]) -> None:
     w = report["window"]
     if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 < w <= 1:
         raise InputError("report.window", f"must be a number in (0, 1], got {w!r}")
-    _positive_int(report["smooth_span"], "report.smooth_span")
+    require_int(report["smooth_span"], "report.smooth_span")
 
 
 def _no_unknown(section: dict, known: set[str], where: str) -> None:
@@ -249,10 +257,8 @@ def _section(raw: dict, name: str, known: set[str], defaults: dict) -> dict[str,
 
 
 def _check_train(tr: dict[str, Any]) -> None:
-    from numerics.torch_critics import CRITICS
-    from numerics.training import PRECISIONS
     for key in ("seeds", "runs_per_unit", "hidden", "layers", "embed", "eval_batches"):
-        _positive_int(tr[key], f"train.{key}")
+        require_int(tr[key], f"train.{key}")
     if isinstance(tr["first_seed"], bool) or not isinstance(tr["first_seed"], int) or \
             tr["first_seed"] < 0:
         raise InputError("train.first_seed", f"must be an integer >= 0, got {tr['first_seed']!r}")
@@ -295,7 +301,6 @@ def _check_exclude(tr: dict[str, Any]) -> None:
 
 def _check_options(spec: dict[str, Any], where: str, base: str) -> None:
     """Types and ranges of a variant's options, before anything trains."""
-    import math
     for key, v in spec.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InputError(f"{where}.{key}", f"must be a finite number, got {v!r}")
@@ -331,196 +336,3 @@ def _estimators(names: list[str], variants: dict[str, Any]) -> list[BenchEstimat
     if unused:
         raise InputError("variants", f"variant(s) {unused} are not in train.estimators")
     return out
-
-
-# ------------------------------------------------------------------------------ running
-def unit_path(out_dir: Path, unit: Unit) -> Path:
-    return out_dir / "units" / f"{unit.name}.npz"
-
-
-def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None,
-              progress: bool = True, max_units: int | None = None, log=None,
-              group: bool = False, graphs: bool = False) -> dict[str, Any]:
-    """Run every unit whose result is not yet in ``out_dir`` (at most ``max_units`` of them);
-    returns counts and the seconds spent.  Writes ``out_dir/config.json`` for provenance.
-
-    ``group=True`` trains the pending units that share a critic, batch size and seed block
-    together in one batched critic (:func:`numerics.benchmark.run_staircase_group`): the same
-    numbers per unit up to float rounding, one step for all (the GPU's way); ``graphs=True``
-    replays each training step as a CUDA graph.  Neither changes a unit's hash.  Each unit is
-    still written to its own file as soon as its group finishes."""
-    out_dir = Path(out_dir)
-    write_config_record(config, out_dir)
-    units = config.units()
-    pending = [u for u in units if not unit_path(out_dir, u).exists()]
-    todo = pending if max_units is None else pending[:max_units]
-    bar = _units_bar(len(todo), progress)
-    seconds = 0.0
-    try:
-        for batch in unit_groups(todo, group):
-            seconds += run_unit_group(config, batch, out_dir, device=device,
-                                      progress=progress, log=log, graphs=graphs)
-            if bar is not None:
-                bar.update(len(batch))
-    finally:
-        if bar is not None:
-            bar.close()
-    return {"units": len(units), "already_done": len(units) - len(pending), "ran": len(todo),
-            "left": len(pending) - len(todo), "seconds": seconds}
-
-
-def unit_groups(units: list[Unit], group: bool) -> list[list[Unit]]:
-    """The units trained together: one each, or (``group``) those of one critic, batch size
-    and seed block, in the order of ``units``."""
-    if not group:
-        return [[u] for u in units]
-    groups: dict[tuple, list[Unit]] = {}
-    for u in units:
-        groups.setdefault((u.critic, u.batch_size, u.first_seed, u.runs), []).append(u)
-    return list(groups.values())
-
-
-def write_config_record(config: SweepConfig, out_dir: Path) -> None:
-    """``out_dir/config.json`` (the parsed config, for provenance) and ``out_dir/units/``."""
-    (out_dir / "units").mkdir(parents=True, exist_ok=True)
-    (out_dir / "config.json").write_text(json.dumps(
-        {"name": config.name, "source": config.source, "task": config.task,
-         "train": config.train, "report": config.report,
-         "estimators": [e.__dict__ | {"options": dict(e.options)} for e in config.estimators]},
-        indent=2, default=str))
-
-
-def run_unit_group(config: SweepConfig, units: list[Unit], out_dir: Path, *, device=None,
-                   progress: bool = False, log=None, graphs: bool = False) -> float:
-    """Train ``units`` (one critic, batch size and seed block: a :func:`unit_groups` entry)
-    together and write each one's file to ``out_dir/units``; returns the wall seconds."""
-    tr = config.train
-    u0 = units[0]
-    runs = run_staircase_group(
-        [(u.estimators[0], u.first_seed, u.runs) for u in units], u0.critic,
-        config.staircase(), batch_size=u0.batch_size, lr=tr["lr"], device=device,
-        hidden=tr["hidden"], layers=tr["layers"], embed=tr["embed"],
-        eval_batches=tr["eval_batches"], progress=progress,
-        desc=f"{'+'.join(u.train_key for u in units)}/{u0.critic}/B{u0.batch_size}",
-        sampling=tr["sampling"], precision=tr["precision"], graphs=graphs)
-    for unit, run in zip(units, runs):
-        run.save(unit_path(out_dir, unit))
-        diverged = run.meta.get("diverged_runs", [])
-        if log is not None:
-            log(f"{unit.name}: {run.seconds:.1f} s" +
-                (f"; seeds {diverged} diverged (kept as NaN)" if diverged else ""))
-    return runs[0].meta["group_seconds"]
-
-
-def _units_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    import sys
-    return tqdm(total=total, desc="units", file=sys.stderr, position=0)
-
-
-# ------------------------------------------------------------------------------ results
-def load_units(config: SweepConfig, out_dir: str | Path
-               ) -> tuple[list[tuple[Unit, StaircaseRun]], list[Unit]]:
-    """The finished units of ``config`` in ``out_dir`` and the missing ones."""
-    out_dir = Path(out_dir)
-    done, missing = [], []
-    for unit in config.units():
-        path = unit_path(out_dir, unit)
-        (done.append((unit, StaircaseRun.load(path))) if path.exists() else missing.append(unit))
-    return done, missing
-
-
-def pooled_estimates(done: list[tuple[Unit, StaircaseRun]], window: float):
-    """Per ``(estimator, critic, batch size)``: the estimator, the first run (for the truth and
-    settings) and, per source, the ``(levels, runs)`` estimates in nats with every finished seed
-    block of that training side by side."""
-    import numpy as np
-
-    from numerics.benchmark import SOURCES, level_estimates
-    groups: dict[tuple, list] = {}
-    for unit, run in done:
-        for est in unit.estimators:
-            groups.setdefault((est.name, unit.critic, unit.batch_size), []).append((est, run))
-    return {key: (items[0][0], items[0][1],
-                  {src: np.concatenate([level_estimates(run, est, src, window)
-                                        for est, run in items], axis=1) for src in SOURCES})
-            for key, items in groups.items()}
-
-
-def summary_rows(config: SweepConfig, out_dir: str | Path) -> list[dict[str, Any]]:
-    """Per estimator, critic, batch size, source and level: bias / sd / MSE in bits over every
-    finished seed (seed blocks of one training pooled)."""
-    import numpy as np
-
-    from numerics.benchmark import level_statistics
-    done, _ = load_units(config, out_dir)
-    rows = []
-    for (name, critic, B), (est, first, by_source) in pooled_estimates(
-            done, float(config.report["window"])).items():
-        for source, values in by_source.items():
-            if np.isnan(values).all():
-                continue
-            for level, st in enumerate(level_statistics(values, first.level_mi_nats)):
-                rows.append({"estimator": name, "label": est.label, "reports": est.report,
-                             "source": source, "critic": critic, "batch_size": B,
-                             "level": level, **st.in_bits(),
-                             "steps_per_level": first.settings["steps_per_level"],
-                             "lr": first.settings["lr"],
-                             "loss_kwargs": json.dumps(first.settings["loss_kwargs"])})
-    return rows
-
-
-def overview_rows(rows: list[dict[str, Any]], source: str = "heldout") -> list[dict[str, Any]]:
-    """Per estimator, critic and batch size: the mean over the levels of ``|bias|`` (bits) and
-    of the MSE (bits^2), from :func:`summary_rows` rows of one ``source``."""
-    groups: dict[tuple, list] = {}
-    for r in rows:
-        if r["source"] == source:
-            groups.setdefault((r["estimator"], r["label"], r["critic"], r["batch_size"]),
-                              []).append(r)
-    out = []
-    for (name, label, critic, B), rs in groups.items():
-        out.append({"estimator": name, "label": label, "critic": critic, "batch_size": B,
-                    "mean_abs_bias_bits": sum(abs(r["bias_bits"]) for r in rs) / len(rs),
-                    "mean_mse_bits2": sum(r["mse_bits2"] for r in rs) / len(rs),
-                    "top_level_mean_bits": rs[-1]["mean_bits"],
-                    "top_level_true_bits": rs[-1]["true_bits"],
-                    "runs": min(r["runs"] for r in rs)})
-    return out
-
-
-def level_table(config: SweepConfig, out_dir: str | Path) -> dict[str, Any]:
-    """The per-run, per-level estimates (nats) of every finished estimator: the compact record
-    (``levels.json``) from which the claims recompute their statistics.  Layout: ``{"settings":
-    ..., "entries": [{estimator, label, reports, critic, batch_size, true_nats, heldout_nats,
-    train_nats}]}`` with ``(levels, runs)`` nested lists; NaN (a diverged run) as None."""
-    import numpy as np
-
-    done, missing = load_units(config, out_dir)
-
-    def listed(a):
-        return [[None if not np.isfinite(v) else float(v) for v in row] for row in a]
-    entries = []
-    for (name, critic, B), (est, first, by_source) in pooled_estimates(
-            done, float(config.report["window"])).items():
-        entries.append({
-            "estimator": name, "label": est.label, "reports": est.report, "critic": critic,
-            "batch_size": B, "true_nats": [float(v) for v in first.level_mi_nats],
-            **{f"{src}_nats": listed(values) for src, values in by_source.items()}})
-    devices = sorted({run.meta.get("device", "?") for _, run in done})
-    device_names = sorted({run.meta.get("device_name", "?") for _, run in done})
-    return {"name": config.name, "task": config.task, "train": config.train,
-            "report": config.report, "devices": devices, "device_names": device_names,
-            "missing_units": len(missing),
-            "train_seconds": round(sum(run.seconds for _, run in done), 1),
-            "entries": entries}
-
-
-__all__ = ["SweepConfig", "Unit", "level_table", "load_units", "overview_rows",
-           "pooled_estimates", "run_sweep", "run_unit_group", "summary_rows", "unit_groups",
-           "unit_path", "write_config_record"]

@@ -8,7 +8,7 @@ divergence, exactly (Sec. 2.2, Thm 2, Sec. 3).
 
 Everything reduces to two log-moments of ``P = nu + sum_i r(x_i)``: over ``q1(x_1) q0(x_2..x_K)``
 and over ``q0(x_1..x_K)``, computed by enumeration (a), type classes (b) or the Laplace method (c)
-of :mod:`numerics.laplace`, whose cost does not depend on ``K``.
+of :mod:`numerics.exact.laplace`, whose cost does not depend on ``K``.
 
 Support: where ``q0 = 0 < q1`` the ratio ``r*`` is infinite.  Such an ``x_1`` takes the whole
 posterior mass (``r(x_1)/P = 1``): it contributes ``log K`` to ``D_KJS`` and 0 to ``L`` (KL is then
@@ -21,11 +21,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import mpmath as mp
 import numpy as np
 
-from numerics import enumeration, laplace
-from numerics.distributions import as_critic, as_pair, as_slots, as_anchor, as_dps
-from numerics.result import METHODS, Result
+from numerics.exact import enumeration, laplace
+from numerics.exact.distributions import as_anchor, as_critic, as_dps, as_pair, as_slots
+from numerics.exact.result import METHODS, Result, round_to_dps
 from theory.errors import InputError
 
 EPS = float(np.finfo(float).eps)
@@ -63,7 +64,6 @@ class Split:
 
     @classmethod
     def _exact(cls, q1: np.ndarray, q0: np.ndarray, r: np.ndarray | None, dps: int) -> "Split":
-        import mpmath as mp
         with mp.workdps(dps + 10):
             s1, s0 = mp.fsum(map(mp.mpf, q1)), mp.fsum(map(mp.mpf, q0))
             a = [mp.mpf(x) / s1 for x in q1]
@@ -159,17 +159,15 @@ def anchored_divergence_result(q1: object, q0: object, K: object, nu: object, *,
     if loss.dps is None:
         prior = prior_entropy(K_, nu_)
         return Result(prior - loss.value, loss.method, loss.error_estimate + EPS * abs(prior))
-    import mpmath as mp
     with mp.workdps(loss.dps + 10):
         value = prior_entropy(K_, nu_, loss.dps + 10) - loss.value
-    return Result(_rounded(value, loss.dps), loss.method, loss.error_estimate, loss.dps)
+    return Result(round_to_dps(value, loss.dps), loss.method, loss.error_estimate, loss.dps)
 
 
 def prior_entropy(K: int, nu: float, dps: int | None = None):
     """``H(p(z)) = log(K + nu) - (nu/(K+nu)) log nu`` (nats; ``0 log 0 = 0``)."""
     if dps is None:
         return math.log(K + nu) - (nu / (K + nu) * math.log(nu) if nu > 0 else 0.0)
-    import mpmath as mp
     with mp.workdps(dps):
         nu_ = mp.mpf(nu)
         return mp.log(K + nu_) - (nu_ / (K + nu_) * mp.log(nu_) if nu > 0 else 0)
@@ -196,10 +194,9 @@ def _infonce(split: Split, K: int, method: str, dps: int | None) -> Result:
     if dps is None:
         return Result(math.log(K) - loss.value, loss.method,
                       loss.error_estimate + 4 * EPS * math.log(K), None)
-    import mpmath as mp
     with mp.workdps(dps + 10):
         value = mp.log(K) - loss.value
-    return Result(_rounded(value, dps), loss.method, loss.error_estimate, dps)
+    return Result(round_to_dps(value, dps), loss.method, loss.error_estimate, dps)
 
 
 def _log_objective(split: Split, K: int, nu: float, method: str, dps: int | None) -> Result:
@@ -219,20 +216,18 @@ def _log_objective(split: Split, K: int, nu: float, method: str, dps: int | None
             value += nu / (K + nu) * (noise.value - math.log(nu))
         err = joint.error_estimate + noise.error_estimate + 4 * EPS * (abs(elogr) + 1)
         return Result(value, method, err, None)
-    import mpmath as mp
     with mp.workdps(dps + 10):
         nu_ = mp.mpf(nu)
         elogr = mp.fsum(mp.mpf(p) * mp.log(mp.mpf(r)) for p, r in zip(split.p1, split.r1))
         value = K / (K + nu_) * (joint.value - elogr)
         if nu > 0:
             value += nu_ / (K + nu_) * (noise.value - mp.log(nu_))
-    return Result(_rounded(value, dps), method, joint.error_estimate + noise.error_estimate, dps)
+    return Result(round_to_dps(value, dps), method, joint.error_estimate + noise.error_estimate, dps)
 
 
 def _zero(dps: int | None):
     if dps is None:
         return 0.0
-    import mpmath as mp
     return mp.mpf(0)
 
 
@@ -251,7 +246,6 @@ def _log_moment(p1, r1, p0, r0, K: int, nu: float, method: str, dps: int | None)
         if dps is None:
             got = laplace.expected_log(nu, laplace.Slots(p1, r1), laplace.Slots(p0, r0), K)
             return Result(got.value, method, got.error, None)
-        import mpmath as mp
         with mp.workdps(dps + 10):
             conv = [list(map(mp.mpf, v)) for v in (p1, r1, p0, r0)]
             value, error = laplace.expected_log_mp(mp.mpf(nu), *conv, K, dps)
@@ -269,13 +263,12 @@ def _log_moment(p1, r1, p0, r0, K: int, nu: float, method: str, dps: int | None)
         # rounding of the log-weights (gammaln of K) and of the sums
         spread = float(np.max(np.abs(log_w))) + math.log2(w.size + 2)
         return Result(value, method, 4 * EPS * scale * spread, None)
-    import mpmath as mp
     with mp.workdps(dps + 10):
         p1m, r1m = list(map(mp.mpf, p1)), list(map(mp.mpf, r1))
         value = mp.fsum(mp.exp(mp.mpf(lw)) * mp.fsum(p * mp.log(nu + r + mp.mpf(s))
                                                      for p, r in zip(p1m, r1m))
                         for lw, s in _exact_weights(p0, r0, K - 1, method))
-    return Result(_rounded(value, dps), method, 10.0 ** (-dps), dps)
+    return Result(round_to_dps(value, dps), method, 10.0 ** (-dps), dps)
 
 
 def _configurations(p0: np.ndarray, r0: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
@@ -292,7 +285,6 @@ def _types(p0: np.ndarray, r0: np.ndarray, slots: int) -> tuple[np.ndarray, np.n
 
 def _exact_weights(p0: np.ndarray, r0: np.ndarray, slots: int, method: str):
     """The same weights and sums with the weights' logs recomputed in mpmath (exact counts)."""
-    import mpmath as mp
     p0m, r0m = list(map(mp.mpf, p0)), list(map(mp.mpf, r0))
     total = mp.fsum(p0m)
     p0m = [p / total for p in p0m]
@@ -306,10 +298,3 @@ def _exact_weights(p0: np.ndarray, r0: np.ndarray, slots: int, method: str):
         lw = mp.log(mp.factorial(slots)) + mp.fsum(
             int(k) * mp.log(p) - mp.log(mp.factorial(int(k))) for k, p in zip(c, p0m))
         yield lw, mp.fsum(int(k) * r for k, r in zip(c, r0m))
-
-
-def _rounded(value, dps: int):
-    """An mpmath number carried with guard digits, returned at ``dps`` digits."""
-    import mpmath as mp
-    with mp.workdps(dps):
-        return +value

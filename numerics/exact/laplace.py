@@ -25,6 +25,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import mpmath as mp
 import numpy as np
 
 #: Width (in ``u = log t``) of a quadrature panel, and the Gauss-Legendre orders compared.
@@ -214,7 +215,6 @@ def expected_fractional_power(nu: float, s: float, first: Slots, rest: Slots, K:
     rest = _normalised(rest)
     a = np.ones_like(first.values) if a_first is None else a_first
     wa = first.weights * a
-    size = float(np.abs(wa).sum())
     mean = nu + float(first.values @ first.weights) / first.mass + \
         (K - 1) * float(rest.values @ rest.weights)
     lo = math.log((CUTOFF * (1 - s)) ** (1 / (1 - s)) / (1.0 + mean))
@@ -234,21 +234,18 @@ def expected_fractional_power(nu: float, s: float, first: Slots, rest: Slots, K:
 
 # ------------------------------------------------------------------ mpmath (dps digits)
 def _mp_panels(lo: float, hi: float) -> list:
-    import mpmath as mp
     panels = max(1, math.ceil((hi - lo) / PANEL_WIDTH))
     return [mp.mpf(lo) + (mp.mpf(hi) - lo) * i / panels for i in range(panels + 1)]
 
 
 def _mp_phi(weights, values, t):
     """``log(phi(t)/mass)`` in mpmath, through ``c = sum w (1 - e^{-t r})`` by ``expm1``."""
-    import mpmath as mp
     mass = mp.fsum(weights)
     c = mp.fsum(-w * mp.expm1(-t * v) for w, v in zip(weights, values))
     return mp.log1p(-c / mass)
 
 
 def _mp_normalised(weights):
-    import mpmath as mp
     total = mp.fsum(weights)
     return [w / total for w in weights]
 
@@ -256,7 +253,6 @@ def _mp_normalised(weights):
 def expected_log_mp(nu, first_w, first_r, rest_w, rest_r, K: int, dps: int):
     """:func:`expected_log` in mpmath at ``dps`` digits (inputs are lists of mpf): ``(value,
     mpmath.quad's error estimate)``."""
-    import mpmath as mp
     with mp.workdps(dps + 10):
         rest_w = _mp_normalised(rest_w)
         m = mp.fsum(first_w)

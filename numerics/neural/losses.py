@@ -10,7 +10,7 @@ the estimator has one, and the plug-in ``E_p[c]`` (Type 3) = the mean of the dia
   the off-diagonal ones samples of ``p(x) p(y)`` (weight ``1/(B(B-1))``).
 * Population (``weights=(W1, W0)``, single-slot losses only): ``S`` is the whole alphabet grid
   ``c(x, y)`` (any ``n x m``), ``W1 = p(x, y)`` and ``W0 = p(x) p(y)``; the loss is then the exact
-  population objective (checked against :mod:`numerics.estimators` in the tests).
+  population objective (checked against :mod:`numerics.exact.estimators` in the tests).
 
 **Slot losses** (InfoNCE, InfoNCE-anchor and the scoring rules of Tables 6-7): row ``i`` contrasts
 the ``y``'s for a fixed ``x_i``, as in the paper's Appendix B pseudocode (``logsumexp`` over
@@ -19,7 +19,7 @@ the ``y``'s for a fixed ``x_i``, as in the paper's Appendix B pseudocode (``logs
 ``K = B - 1`` this is exactly Appendix B (one off-diagonal entry masked per row in the joint term,
 the diagonal masked in the noise term).  The expectation of the minibatch loss over batches is the
 population objective ``L_{K;nu}`` with ``q1 = p(y|x)``, ``q0 = p(y)``, averaged over ``x``; in
-:mod:`numerics.mi`'s convention (``q1 = p(x|y)``) that is the *transposed* joint.
+:mod:`numerics.exact.mi`'s convention (``q1 = p(x|y)``) that is the *transposed* joint.
 
 Scoring-rule losses are evaluated from ``theory``'s general-``K`` rows (Tables 6-7) compiled to
 torch, at the normalised point ``p_theta / ||p_theta||_1 = eta_theta`` (the rows are invariant under
@@ -32,9 +32,15 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import sympy as sp
 import torch
 
+from theory import catalogue
+from theory.catalogue import resolve_rule
+from theory.compile import compile_expr
+from theory.dre import LOG_SUM, NORM1, POWER_SUM, R1, general_objective
 from theory.errors import InputError
+from theory.symbols import ALPHA, K_SYM, NU
 
 LOSSES = ("dv", "nwj", "infonce", "mine", "js", "smile", "drf", "fdime_kl", "fdime_gan",
           "fdime_hellinger", "infonce_anchor", "power", "pseudo_spherical", "sym_inverse_log",
@@ -232,8 +238,7 @@ def normalised_integrand(integrand):
     Merging ``r1**alpha / r1`` into ``r1**(alpha - 1)`` keeps the value finite at ``eta_1 = 0``.
     Evaluating at the normalised point is exact because the rows are invariant under
     ``p_theta -> p_theta / P1`` (checked symbolically in ``tests/test_torch_losses.py``)."""
-    import sympy as sp
-    from theory.dre import NORM1
+
     expr = sp.expand(integrand.subs(NORM1, 1))
     return sp.Add(*[sp.powsimp(sp.factor_terms(term), force=True)
                     for term in sp.Add.make_args(expr)])
@@ -242,10 +247,6 @@ def normalised_integrand(integrand):
 @lru_cache(maxsize=None)
 def _rule_integrands(name: str, anchored: bool):
     """Compiled Table 6 / 7 integrands of a symmetric catalogue rule (torch backend)."""
-    from theory import catalogue
-    from theory.compile import compile_expr
-    from theory.dre import LOG_SUM, NORM1, POWER_SUM, R1, general_objective
-    from theory.symbols import ALPHA, K_SYM, NU
     obj = general_objective(catalogue.entry(name), anchored=anchored)
     args = (R1, NORM1, POWER_SUM, LOG_SUM, NU, K_SYM, ALPHA)
     return tuple(compile_expr(normalised_integrand(t.integrand), args, "torch")
@@ -264,8 +265,7 @@ def _rule_term(fn, logits: torch.Tensor, slot: int, K: int, alpha: float, anchor
     return fn(r1, one, palpha, plog, nu, one * K, one * alpha)
 
 
-def _scoring_rule(name: str, S: torch.Tensor, K: int, nu: float, alpha: float | None):
-    from numerics.objectives import resolve_rule
+def scoring_rule_loss(name: str, S: torch.Tensor, K: int, nu: float, alpha: float | None):
     family, alpha_ = resolve_rule(name, alpha)
     a = 0.0 if alpha_ is None else float(alpha_)
     anchored = nu > 0
@@ -305,13 +305,13 @@ def _slot_loss(name, S, *, K, nu, alpha) -> LossOutput:
         joint, noise = _log_score_terms(S, K_, nu_)
         loss = K_ / (K_ + nu_) * joint + nu_ / (K_ + nu_) * noise
         return LossOutput(loss, None, plugin, "plug-in")
-    return LossOutput(_scoring_rule(name, S, K_, nu_, alpha), None, plugin, "plug-in")
+    return LossOutput(scoring_rule_loss(name, S, K_, nu_, alpha), None, plugin, "plug-in")
 
 
 def _alpha_infonce(S, K: int, alpha, nu, plugin) -> LossOutput:
     """alpha-InfoNCE (Poole et al. 2019's interpolated bound; Sec. 3.3, SPEC §4), per row:
     ``c_ii - log(alpha e^{c_ii} + (1-alpha)/(K-1) sum_{j in the K-1 other slots} e^{c_ij})``,
-    in log space.  Its batch expectation is :func:`numerics.estimators.alpha_infonce`."""
+    in log space.  Its batch expectation is :func:`numerics.exact.estimators.alpha_infonce`."""
     if nu not in (None, 0, 0.0):
         raise InputError("nu", "alpha-InfoNCE has no anchor (nu = 0)")
     if K < 2:
@@ -335,7 +335,7 @@ def _alpha_infonce(S, K: int, alpha, nu, plugin) -> LossOutput:
 
 
 def _mlinfonce(S, plugin) -> LossOutput:
-    """MLInfoNCE (Song & Ermon 2020b, the reading of :mod:`numerics.estimators`) on one batch:
+    """MLInfoNCE (Song & Ermon 2020b, the reading of :mod:`numerics.exact.estimators`) on one batch:
     the ``n = B`` positives (diagonal) and ``B(B-1)`` negatives (off-diagonal) in one softmax,
     ``m = B``: ``D_ML = log(B^2) + mean_i c_ii - logsumexp_{j,k} c_jk``.  The batch's negatives
     share their x's and y's with the positives, so its expectation is D_ML's only up to that
@@ -372,7 +372,7 @@ def minibatch_loss(name: str, scores: torch.Tensor, *, K: int | None = None,
     if name in SLOT_LOSSES:
         if weights is not None:
             raise InputError("weights", f"{name} is a slot loss: its population value is the "
-                             "expectation over batches (see numerics.objectives)")
+                             "expectation over batches (see numerics.exact.objectives)")
         return _slot_loss(name, _check_scores(scores, name, True, check_finite), K=K, nu=nu,
                           alpha=alpha)
     if name == "mlinfonce":

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from numerics.distributions import as_pair
+from numerics.exact.distributions import as_pair
 
 
 def kl(q1: object, q0: object, *, normalize: bool = False) -> float:

@@ -17,7 +17,7 @@ Run ``r`` is initialised from its own ``torch.Generator`` seeded ``seed + r`` (o
 device does not change the numbers), exactly as a ``runs = 1`` critic with ``seed + r`` is: one
 run at a time and all runs at once start from the same parameters.  ``seeds=[s_0, s_1, ...]``
 instead gives run ``r`` the seed ``s_r`` (blocks of several trainings stacked in one critic, as
-:func:`numerics.benchmark.run_staircase_group` does, each block starting where it would alone).
+:func:`numerics.bench.staircase.run_staircase_group` does, each block starting where it would alone).
 
 Output shape: ``(B, B)`` for a ``runs = 1`` critic given un-batched inputs (``(B,)`` indices or
 ``(B, d)`` features), ``(R, B, B)`` otherwise.
@@ -34,7 +34,7 @@ import math
 import torch
 from torch import nn
 
-from theory.errors import InputError
+from theory.errors import InputError, require_int
 
 CRITICS = ("tabular", "joint", "separable", "bilinear")
 
@@ -42,12 +42,6 @@ CRITICS = ("tabular", "joint", "separable", "bilinear")
 DEFAULT_HIDDEN = 512
 DEFAULT_LAYERS = 2
 DEFAULT_EMBED = 16
-
-
-def _positive_int(value: object, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(name, f"must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 def _generators(seeds: list[int]) -> list[torch.Generator]:
@@ -120,7 +114,7 @@ class _Critic(nn.Module):
 
     def __init__(self, runs: int, seed: int, seeds: list[int] | None = None) -> None:
         super().__init__()
-        self.seeds = run_seeds(seed, _positive_int(runs, "runs"), seeds)
+        self.seeds = run_seeds(seed, require_int(runs, "runs"), seeds)
         self.runs = len(self.seeds) if seeds is not None else runs
         self.seed = self.seeds[0]
         _generators(self.seeds)  # validates the seeds
@@ -178,8 +172,8 @@ class TabularCritic(_Critic):
     def __init__(self, n_x: int, n_y: int, *, runs: int = 1, seed: int = 0,
                  seeds: list[int] | None = None) -> None:
         super().__init__(runs, seed, seeds)
-        self.n_x = _positive_int(n_x, "n_x")
-        self.n_y = _positive_int(n_y, "n_y")
+        self.n_x = require_int(n_x, "n_x")
+        self.n_y = require_int(n_y, "n_y")
         self.table = nn.Parameter(torch.zeros(self.runs, self.n_x, self.n_y))
 
     def _indices(self, t: torch.Tensor, n: int, name: str) -> tuple[torch.Tensor, bool]:
@@ -223,9 +217,9 @@ class JointCritic(_Critic):
                  layers: int = DEFAULT_LAYERS, *, runs: int = 1, seed: int = 0,
                  seeds: list[int] | None = None) -> None:
         super().__init__(runs, seed, seeds)
-        self.dx, self.dy = _positive_int(dx, "dx"), _positive_int(dy, "dy")
-        _positive_int(hidden, "hidden")
-        _positive_int(layers, "layers")
+        self.dx, self.dy = require_int(dx, "dx"), require_int(dy, "dy")
+        require_int(hidden, "hidden")
+        require_int(layers, "layers")
         self.mlp = BatchedMLP(self.dx + self.dy, 1, hidden, layers, self._gens())
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -248,10 +242,10 @@ class SeparableCritic(_Critic):
                  layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED, *, runs: int = 1,
                  seed: int = 0, seeds: list[int] | None = None) -> None:
         super().__init__(runs, seed, seeds)
-        self.dx, self.dy = _positive_int(dx, "dx"), _positive_int(dy, "dy")
-        _positive_int(hidden, "hidden")
-        _positive_int(layers, "layers")
-        _positive_int(embed, "embed")
+        self.dx, self.dy = require_int(dx, "dx"), require_int(dy, "dy")
+        require_int(hidden, "hidden")
+        require_int(layers, "layers")
+        require_int(embed, "embed")
         # g's parameters are drawn before h's from each run's generator
         gens = self._gens()
         self.g = BatchedMLP(self.dx, embed, hidden, layers, gens)
@@ -271,7 +265,7 @@ class BilinearCritic(_Critic):
     def __init__(self, dx: int, dy: int, *, runs: int = 1, seed: int = 0,
                  seeds: list[int] | None = None) -> None:
         super().__init__(runs, seed, seeds)
-        self.dx, self.dy = _positive_int(dx, "dx"), _positive_int(dy, "dy")
+        self.dx, self.dy = require_int(dx, "dx"), require_int(dy, "dy")
         bound = 1.0 / math.sqrt(self.dx * self.dy)
         self.weight = nn.Parameter(torch.stack(
             [_uniform((self.dx, self.dy), bound, g) for g in self._gens()]))

@@ -1,7 +1,7 @@
 """Benchmark tasks with exact ground truth (SPEC §7; issue #5), usable on their own.
 
 * :class:`GaussianStaircase`: the MI level as a function of the training step (2, 4, 6, 8, 10
-  bits, 4000 steps each by default), each level a :class:`numerics.training.GaussianSampler`
+  bits, 4000 steps each by default), each level a :class:`numerics.neural.samplers.GaussianSampler`
   (``cubic=True`` really applies ``y <- y^3``).
 * :class:`ItemsTask` / :func:`digits_task`: ``d`` independent binary sources ``S_k ~ Bern(1/2)``;
   ``X_k`` is an item (an image) of class ``S_k`` and ``Y_k`` a *different* item of class
@@ -31,9 +31,9 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import brentq
 
+from numerics.exact.units import LN2
+from numerics.neural.samplers import FeatureSampler, GaussianSampler
 from theory.errors import InputError
-
-LN2 = math.log(2)
 
 
 def binary_entropy_bits(p: float) -> float:
@@ -41,24 +41,6 @@ def binary_entropy_bits(p: float) -> float:
     if p <= 0 or p >= 1:
         return 0.0
     return -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
-
-
-class FeatureSampler:
-    """Samplers of feature vectors ``(x, y)`` of widths ``dx``, ``dy`` (not for tabular critics);
-    subclasses set ``dx``, ``dy`` and define ``sample`` and ``describe``."""
-
-    discrete = False
-    dx: int
-    dy: int
-
-    def inputs(self, batch, critic_kind: str):
-        if critic_kind == "tabular":
-            raise InputError("critic", f"the tabular critic needs a discrete joint, not the "
-                             f"features of {self.describe()}; use joint, separable or bilinear")
-        return batch
-
-    def critic_dims(self) -> dict[str, int]:
-        return {"dx": self.dx, "dy": self.dy}
 
 
 # ------------------------------------------------------------------------------ staircases
@@ -128,7 +110,6 @@ class GaussianStaircase(Staircase):
         self._check()
 
     def _level_sampler(self, bits: float):
-        from numerics.training import GaussianSampler
         return GaussianSampler(self.dim, bits * LN2, cubic=self.cubic)
 
     def describe(self) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
+
+import mpmath
+
+from numerics.exact.units import to_bits
 
 #: ``method`` names shared by every exact computation.
 METHODS = ("auto", "enumerate", "types", "laplace")
@@ -26,10 +29,15 @@ class Result:
     def as_dict(self) -> dict[str, object]:
         value = float(self.value)
         out: dict[str, object] = {
-            "value_nats": value, "value_bits": value / math.log(2), "method": self.method,
+            "value_nats": value, "value_bits": to_bits(value), "method": self.method,
             "error_estimate_nats": self.error_estimate}
         if self.dps is not None:
             out["dps"] = self.dps
-            import mpmath
             out["value_nats_digits"] = mpmath.nstr(self.value, self.dps)
         return out
+
+
+def round_to_dps(value, dps: int):
+    """An mpmath number carried with guard digits, returned at ``dps`` digits."""
+    with mpmath.workdps(dps):
+        return +value
