@@ -41,21 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from numerics.bench.estimators import ESTIMATORS, FIGURE1  # noqa: E402
+from numerics.bench.estimators import FIGURE1, distinct_trainings  # noqa: E402
 from numerics.bench.staircase import run_staircase  # noqa: E402
 from numerics.bench.tasks import GaussianStaircase  # noqa: E402
 from numerics.neural.device import resolve_device  # noqa: E402
-
-
-def trainings() -> list:
-    """One estimator per distinct training of Fig. 1 (the views share it)."""
-    seen, out = set(), []
-    for name in FIGURE1:
-        e = ESTIMATORS[name]
-        if e.train_key not in seen:
-            seen.add(e.train_key)
-            out.append(e)
-    return out
 
 
 def _sync(device: torch.device) -> None:
@@ -69,12 +58,12 @@ def time_panel(device, critics, seeds, seq_seeds, staircase, args) -> dict:
               precision=args.precision)
     # warm-up (CUDA context, kernels, sympy-compiled scoring rules)
     warm = GaussianStaircase(steps_per_level=2)
-    for e in trainings():
+    for e in distinct_trainings():
         run_staircase(e, critics[0], warm, seed=0, runs=2, **kw)
     rows = []
     total_batched = total_seq = 0.0
     for critic in critics:
-        for e in trainings():
+        for e in distinct_trainings():
             _sync(device)
             t = time.perf_counter()
             run_staircase(e, critic, staircase, seed=0, runs=seeds, **kw)
@@ -122,13 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                    "sequential_seeds_timed": seq_seeds,
                    "steps": staircase.total_steps, "hidden": args.hidden, "batch": args.batch,
                    "critics": critics, "estimators": list(FIGURE1),
-                   "trainings": [e.train_key for e in trainings()],
+                   "trainings": [e.train_key for e in distinct_trainings()],
                    "precision": args.precision, "sampling": args.sampling})
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"Figure 1 panel on {name} (torch {torch.__version__}): {len(FIGURE1)} estimators = "
-          f"{len(trainings())} trainings x {len(critics)} critics x {args.seeds} seeds x "
+          f"{len(distinct_trainings())} trainings x {len(critics)} critics x {args.seeds} seeds x "
           f"{staircase.total_steps} steps, B = {args.batch}, hidden {args.hidden}"
           f", {args.precision}, {args.sampling} sampling")
     for r in result["rows"]:

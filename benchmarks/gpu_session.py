@@ -65,7 +65,7 @@ import torch  # noqa: E402
 
 from infonce_anchor.bench_cli import write_report  # noqa: E402
 from numerics.bench.config import SweepConfig
-from numerics.bench.estimators import ESTIMATORS, FIGURE1
+from numerics.bench.estimators import ESTIMATORS, FIGURE1, distinct_trainings
 from numerics.bench.runner import (
     load_units,
     run_unit_group,
@@ -187,16 +187,6 @@ class Sizes:
                              eval_batches=2)
             cfg.name += "-smoke"
         return cfg
-
-
-def trainings() -> list:
-    """One estimator per distinct training of Fig. 1 (the views share it): six."""
-    seen, out = set(), []
-    for name in FIGURE1:
-        if ESTIMATORS[name].train_key not in seen:
-            seen.add(ESTIMATORS[name].train_key)
-            out.append(ESTIMATORS[name])
-    return out
 
 
 # ------------------------------------------------------------------------------ A. correctness
@@ -343,7 +333,7 @@ def part_a(sess: Session, sizes: "Sizes", deadline: float) -> bool:
 def timed_group(sess: Session, critic: str, staircase, *, precision: str, graphs: bool,
                 seeds: int, hidden: int, sampling: str = "unit", batch_size: int):
     """The six Fig. 1 trainings x ``seeds`` as one group; returns (runs, seconds per step)."""
-    members = [(e, 0, seeds) for e in trainings()]
+    members = [(e, 0, seeds) for e in distinct_trainings()]
     sess.sync()
     t = time.perf_counter()
     runs = run_staircase_group(members, critic, staircase, batch_size=batch_size, lr=1e-4,
@@ -453,7 +443,7 @@ def _speed_ladder(sess: Session, sizes: Sizes, chosen: str, graphs: bool, rec: d
               eval_batches=16, progress=False)
     seq = {}
     for critic in ("joint", "separable"):
-        for e in trainings():
+        for e in distinct_trainings():
             run_staircase(e, critic, GaussianStaircase(levels_bits=(2.0,), steps_per_level=3),
                           seed=0, runs=1, **kw)          # warm
             sess.sync()
@@ -466,7 +456,7 @@ def _speed_ladder(sess: Session, sizes: Sizes, chosen: str, graphs: bool, rec: d
     unit_stairs = GaussianStaircase(levels_bits=(2.0,), steps_per_level=n_unit)
     per_unit = {}
     for critic in ("joint", "separable"):
-        for e in trainings():
+        for e in distinct_trainings():
             sess.sync()
             t = time.perf_counter()
             run_staircase(e, critic, unit_stairs, seed=0, runs=sizes.seeds, sampling="unit",

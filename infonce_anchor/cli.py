@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from infonce_anchor import bench_cli, exact_cli, report, train_cli
+from infonce_anchor.claims.benchmark import ENV
+from infonce_anchor.claims.catalogue import select
+from infonce_anchor.claims.registry import run_all
 from theory import tables
 from theory.analysis import analyse_user_rule
 from theory.errors import InputError
@@ -95,12 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ------------------------------------------------------------------------------ verify
 def _verify(args: argparse.Namespace) -> int:
-    from infonce_anchor.claims.registry import run_all, select
-
     if args.workers < 1:
         raise InputError("--workers", f"must be >= 1, got {args.workers}")
     if args.bench_results:
-        from infonce_anchor.claims.benchmark import ENV
         if not Path(args.bench_results).is_dir():
             raise InputError("--bench-results", f"no such directory: {args.bench_results}")
         os.environ[ENV] = str(Path(args.bench_results).resolve())

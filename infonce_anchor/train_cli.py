@@ -18,9 +18,9 @@ import numpy as np
 from infonce_anchor.exact_cli import parse_int, parse_number
 from numerics.exact.mi import as_joint, mi_kway_jsd, mutual_information
 from numerics.exact.units import LN2
+from numerics.neural.architecture import CRITICS, DEFAULT_EMBED, DEFAULT_HIDDEN, DEFAULT_LAYERS
 from theory.errors import InputError
 
-CRITIC_CHOICES = ("tabular", "joint", "separable", "bilinear")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,9 +52,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(default 1)")
     t.add_argument("--eval-batches", default="20", metavar="N",
                    help="held-out batches for the estimate and its standard error (default 20)")
-    t.add_argument("--hidden", default="512", metavar="H", help="MLP width (default 512)")
-    t.add_argument("--layers", default="2", metavar="L", help="hidden layers (default 2)")
-    t.add_argument("--embed", default="16", metavar="E", help="separable embedding (default 16)")
+    t.add_argument("--hidden", default=str(DEFAULT_HIDDEN), metavar="H",
+                   help=f"MLP width (default {DEFAULT_HIDDEN})")
+    t.add_argument("--layers", default=str(DEFAULT_LAYERS), metavar="L",
+                   help=f"hidden layers (default {DEFAULT_LAYERS})")
+    t.add_argument("--embed", default=str(DEFAULT_EMBED), metavar="E",
+                   help=f"separable embedding (default {DEFAULT_EMBED})")
     t.add_argument("--out", metavar="FILE", help="also write one row per run (.csv, or "
                    ".parquet with pyarrow)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -114,9 +117,9 @@ def train(args: argparse.Namespace) -> int:
     if args.estimator not in torch_losses.LOSSES:
         raise InputError("--estimator", f"unknown estimator {args.estimator!r}; expected one "
                          f"of {', '.join(torch_losses.LOSSES)}")
-    if args.critic not in CRITIC_CHOICES:
+    if args.critic not in CRITICS:
         raise InputError("--critic", f"unknown critic {args.critic!r}; expected one of "
-                         f"{', '.join(CRITIC_CHOICES)}")
+                         f"{', '.join(CRITICS)}")
     B = _int(args.batch_size, "--batch-size", 1)
     if B < 2:
         raise InputError("--batch-size", f"must be >= 2 for {args.estimator} (the negatives "
@@ -151,7 +154,8 @@ def train(args: argparse.Namespace) -> int:
     try:
         result = run_training(
             args.estimator, args.critic, DiscreteJointSampler(joint), batch_size=B, steps=steps,
-            lr=lr, lr_schedule=args.lr_schedule, seed=seed, device=device, runs=runs, K=K, nu=nu, tau=tau, alpha=alpha,
+            lr=lr, lr_schedule=args.lr_schedule, seed=seed, device=device, runs=runs, K=K,
+            nu=nu, tau=tau, alpha=alpha,
             eval_batches=eval_batches, progress=not args.quiet, hidden=hidden, layers=layers,
             embed=embed)
     except InputError as exc:

@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from infonce_anchor.claims.sampling import trained_critic_joint  # noqa: E402
 from numerics.exact import mi  # noqa: E402
 from numerics.neural.samplers import DiscreteJointSampler, GaussianSampler  # noqa: E402
 from numerics.neural.train import train  # noqa: E402
@@ -62,20 +63,14 @@ def save(fig, name):
 # %% [markdown]
 # ## 1. The discrete joint and its exact targets
 #
-# The joint of the report's trained-critic claims (`infonce_anchor/claims/torch_layer.py`): mass
-# `0.22` on the diagonal, `0.02` off it, a little seeded noise, normalised. Its MI is well above
-# `D_KJS` at `K = 3`, so "converges to the MI" and "converges to `D_KJS`" are easy to tell apart.
-# `D_KJS` grows towards the MI with `K` (here `B = 4` and `B = 16`, `K = B - 1`).
+# The joint of the report's trained-critic claims
+# (`infonce_anchor.claims.sampling.trained_critic_joint`): mass `0.22` on the diagonal, `0.02` off
+# it, a little seeded noise, normalised. Its MI is well above `D_KJS` at `K = 3`, so "converges to
+# the MI" and "converges to `D_KJS`" are easy to tell apart. `D_KJS` grows towards the MI with `K`
+# (here `B = 4` and `B = 16`, `K = B - 1`).
 
 # %%
-def make_joint() -> np.ndarray:
-    J = np.full((4, 4), 0.02)
-    np.fill_diagonal(J, 0.22)
-    J = J + np.random.default_rng(0).uniform(0, 0.01, (4, 4))
-    return J / J.sum()
-
-
-J = make_joint()
+J = trained_critic_joint()
 MI = mi.mutual_information(J)
 PMI = mi.pmi(J)
 KJS = {B: mi.mi_kway_jsd(J.T, B - 1) for B in (4, 16)}  # rows contrast y's: transposed joint

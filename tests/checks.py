@@ -97,3 +97,14 @@ def assert_nonzero_somewhere(expr: sp.Expr, values: Mapping[sp.Symbol, object],
     value = evaluate(expr, values)
     assert abs(value) >= at_least, f"expected a nonzero value, got {value}"
     return value
+
+
+def load_script(name: str):
+    """The module ``benchmarks/<name>.py`` (scripts are not a package), loaded from its file."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

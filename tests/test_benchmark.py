@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from numerics.bench.config import SweepConfig
-from numerics.bench.estimators import ESTIMATORS, FIGURE1, make_estimator
+from numerics.bench.estimators import ESTIMATORS, EXISTING, FIGURE1, make_estimator
 from numerics.bench.runner import load_units, run_sweep
 from numerics.bench.staircase import StaircaseRun
 from numerics.bench.statistics import level_estimates, level_statistics, smooth
 from numerics.bench.summary import summary_rows
+from tests.checks import load_script  # noqa: E402
 from theory.errors import InputError
 
 CONFIGS = Path(__file__).resolve().parent.parent / "benchmarks" / "configs"
@@ -266,17 +267,8 @@ def test_bench_errors_are_one_line(args, argument, capsys, tmp_path):
 
 
 # ------------------------------------------------------------------ scripts and GPU
-def _script(name: str):
-    import importlib.util
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_panel_speed_script_times_both_ways(capsys):
-    rc = _script("bench_sweep").main(["--device", "cpu", "--seeds", "2", "--steps-per-level",
+    rc = load_script("bench_sweep").main(["--device", "cpu", "--seeds", "2", "--steps-per-level",
                                       "2", "--hidden", "8", "--critics", "separable",
                                       "--sequential-seeds", "1", "--json"])
     assert rc == 0
@@ -287,7 +279,7 @@ def test_panel_speed_script_times_both_ways(capsys):
 
 
 def test_anchor_cost_script_reports_ratios(capsys):
-    rc = _script("bench_anchor_cost").main(["--device", "cpu", "--batches", "8", "--runs", "2",
+    rc = load_script("bench_anchor_cost").main(["--device", "cpu", "--batches", "8", "--runs", "2",
                                             "--hidden", "8", "--iters", "2", "--repeats", "1",
                                             "--json"])
     assert rc == 0
@@ -422,3 +414,11 @@ def test_items_units_hash_the_file_content(tmp_path):
     before = SweepConfig.from_dict(raw).units()[0].digest
     np.savez(path, class0=rng.normal(0, 1, (5, 2)), class1=rng.normal(2, 1, (5, 2)))
     assert SweepConfig.from_dict(raw).units()[0].digest != before
+
+
+def test_every_benchmark_estimator_trains_a_known_loss():
+    """numerics.bench.estimators has no torch (the claims read it); this keeps its table in step
+    with the torch losses instead of a check at run time."""
+    from numerics.neural.losses import LOSSES
+    assert {e.loss for e in ESTIMATORS.values()} <= set(LOSSES)
+    assert set(FIGURE1) <= set(ESTIMATORS) and set(EXISTING) < set(FIGURE1)

@@ -15,6 +15,7 @@ import pytest
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from infonce_anchor.claims.catalogue import load
 from infonce_anchor.cli import main
 
 STATUSES = {"verified-symbolic", "verified-exact", "verified-sampled", "refuted", "open"}
@@ -514,8 +515,6 @@ def test_verify_only_eq5_writes_markdown(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_full_verify_reports_every_registered_claim(capsys):
-    from infonce_anchor.claims.registry import load
-
     registered = list(load())
     rc, out, err = run(capsys, "verify", "--json")
     assert rc == 0, err  # 1 would mean a check crashed

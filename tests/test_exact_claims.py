@@ -1,4 +1,5 @@
-"""The exact-numerics claims of the report (``infonce_anchor/claims/exact.py``), one test each.
+"""The exact-numerics claims of the report (layer ``exact``; in ``infonce_anchor/claims/bounds.py``,
+``objectives.py`` and ``estimators.py``), one test each.
 
 Each test runs the claim's check and asserts its status and the evidence it carries; where the
 check reports a counterexample, the counterexample is re-derived here independently (brute-force
@@ -13,7 +14,8 @@ import math
 import numpy as np
 import pytest
 
-from infonce_anchor.claims.registry import load, run_claim
+from infonce_anchor.claims.catalogue import load
+from infonce_anchor.claims.registry import run_claim
 
 
 def outcome(claim_id: str):

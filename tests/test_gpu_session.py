@@ -3,26 +3,18 @@ sizes), so the device run is never its first run."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import tarfile
-from pathlib import Path
 
 import pytest
+
+from tests.checks import load_script
 
 pytest.importorskip("torch")
 
 
-def _script(name: str):
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_gpu_session_smoke(tmp_path, capsys):
-    session = _script("gpu_session")
+    session = load_script("gpu_session")
     assert session.main(["--out", str(tmp_path), "--smoke", "--precision", "bf16"]) == 0
     record = json.loads((tmp_path / "session.json").read_text())
     assert {name: p["status"] for name, p in record["parts"].items()} == {

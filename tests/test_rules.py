@@ -1,8 +1,9 @@
 """Scoring rules derived from generating functions (Eq. 6, Eq. 8) and their regret (Def. 8).
 
-Reference losses below are typed in by hand from SPEC section 6 (the paper's Table 3 and Table 4)
-and, for the asymmetric rules, derived by hand from Eq. 6 with ``Psi(rho) = sum_k psi(rho_k)``:
-they do not come from ``theory``.
+Reference losses are typed in by hand from SPEC section 6 (the paper's Table 3 and Table 4: the
+symmetric rows from ``theory.paper_rows``, which holds the printed rows and derives nothing) and,
+for the asymmetric rules, derived by hand from Eq. 6 with ``Psi(rho) = sum_k psi(rho_k)``: none
+comes from the derivations in ``theory``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.checks import assert_zero, evaluate, rationals
 from tests.strategies import alpha_values, simplex_points
-from theory import catalogue
+from theory import catalogue, paper_rows
 from theory.errors import InputError
 from theory.generators import AsymmetricGenerator, SymmetricGenerator, parse_generator
 from theory.rules import (
@@ -98,22 +99,16 @@ def test_eq6_kliep_binary_is_table3_row_exactly():
 
 # ---------------------------------------------------- Eq. 8: symmetric rules (Table 3/4 bottom)
 def symmetric_reference(name: str, M: int) -> tuple[sp.Expr, ...]:
-    """``lambda_z`` exactly as SPEC section 6 states it (constants included)."""
+    """``lambda_z`` exactly as SPEC section 6 states it (constants included): the printed rows of
+    ``theory.paper_rows`` (typed in from the paper, not derived), plus the constant ``-(M+1)`` of
+    the symmetric inverse log, which SPEC states and the paper drops."""
     eta = class_probabilities(M)
-    power_sum = sp.Add(*[e**a for e in eta])
-    if name == "log":
-        return tuple(-sp.log(e) for e in eta)
-    if name == "power":
-        return tuple(power_sum / a - e ** (a - 1) / (a - 1) for e in eta)
-    if name == "sym_inverse_log":
-        return tuple(-(M + 1) + sp.Add(*[sp.log(x) for x in eta]) + 1 / e for e in eta)
-    if name == "pseudo_spherical":
-        return tuple(-(e / power_sum ** (1 / a)) ** (a - 1) for e in eta)
     if name == "brier":  # power at alpha = 2: ||eta||^2/2 - eta_z
         return tuple(sp.Add(*[x**2 for x in eta]) / 2 - e for e in eta)
     if name == "spherical":  # pseudo-spherical at alpha = 2: -eta_z/||eta||_2
         return tuple(-e / sp.sqrt(sp.Add(*[x**2 for x in eta])) for e in eta)
-    raise KeyError(name)
+    constant = -(M + 1) if name == "sym_inverse_log" else 0
+    return tuple(constant + loss for loss in paper_rows.table4_row(name, M))
 
 
 SYMMETRIC_NAMES = ["log", "power", "sym_inverse_log", "pseudo_spherical", "brier", "spherical"]

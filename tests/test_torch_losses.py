@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -21,12 +20,18 @@ torch = pytest.importorskip("torch")
 
 import sympy as sp  # noqa: E402
 
+from infonce_anchor.claims import estimators as estimator_claims  # noqa: E402
+from infonce_anchor.claims import sampling  # noqa: E402
+from infonce_anchor.claims.catalogue import load  # noqa: E402
+from infonce_anchor.claims.registry import run_claim  # noqa: E402
+from infonce_anchor.claims.sampling import batch_average  # noqa: E402
 from numerics.exact import mi  # noqa: E402
-from numerics.neural.losses import (
+from numerics.neural.losses import (  # noqa: E402
     LOSSES,
     MineState,
     minibatch_loss,
     normalised_integrand,
+    scoring_rule_loss,
 )
 from theory import catalogue  # noqa: E402
 from theory.dre import LOG_SUM, NORM1, POWER_SUM, R1, general_objective  # noqa: E402
@@ -79,30 +84,17 @@ def test_single_slot_population_value_equals_numerics(name, joint, critic):
 
 
 # ------------------------------------------------------------------ slot losses: batches
-def _batch_average(joint: np.ndarray, critic: np.ndarray, B: int, name: str, **kw) -> float:
-    """``E_batch[loss]`` over every batch of ``B`` i.i.d. pairs from ``joint``."""
-    cells = [(x, y) for x in range(joint.shape[0]) for y in range(joint.shape[1])]
-    log_r = np.log(critic)
-    total = 0.0
-    for batch in itertools.product(cells, repeat=B):
-        w = np.prod([joint[x, y] for x, y in batch])
-        S = torch.tensor([[log_r[xi, yj] for (_, yj) in batch] for (xi, _) in batch],
-                         dtype=torch.float64)
-        total += w * float(minibatch_loss(name, S, **kw).loss)
-    return total
-
-
 @pytest.mark.parametrize("B, K", [(3, 2), (3, 1), (4, 3)])
 @pytest.mark.parametrize("nu", [1.0, 0.5])
 def test_anchor_minibatch_expectation_is_eq4(joint, critic, B, K, nu):
-    got = _batch_average(joint, critic, B, "infonce_anchor", K=K, nu=nu)
+    got = batch_average(joint, critic, B, "infonce_anchor", K=K, nu=nu)
     exact = mi.mi_population_objective("log", critic.T, joint.T, K, nu)
     assert got == pytest.approx(exact, abs=1e-12)
 
 
 @pytest.mark.parametrize("B, K", [(3, 2), (3, 3), (2, 2)])
 def test_infonce_minibatch_expectation_is_log_k_minus_d_infonce(joint, critic, B, K):
-    got = _batch_average(joint, critic, B, "infonce", K=K)
+    got = batch_average(joint, critic, B, "infonce", K=K)
     exact = math.log(K) - mi.mi_estimator("infonce", critic.T, joint.T, K=K).estimate
     assert got == pytest.approx(exact, abs=1e-12)
 
@@ -114,7 +106,7 @@ def test_infonce_minibatch_expectation_is_log_k_minus_d_infonce(joint, critic, B
 def test_scoring_rule_minibatch_expectation_is_the_table_objective(joint, critic, name, alpha,
                                                                    nu):
     kw = {} if alpha is None else {"alpha": alpha}
-    got = _batch_average(joint, critic, 3, name, K=2, nu=nu, **kw)
+    got = batch_average(joint, critic, 3, name, K=2, nu=nu, **kw)
     exact = mi.mi_population_objective(name, critic.T, joint.T, 2, nu, alpha)
     assert got == pytest.approx(exact, abs=1e-11)
 
@@ -123,8 +115,7 @@ def test_log_rule_through_the_generic_path_is_the_anchor(joint, critic):
     """Sanity link: the Table 6 log row and the dedicated log-space code agree."""
     torch.manual_seed(0)
     S = torch.randn(5, 5, dtype=torch.float64)
-    from numerics.neural.losses import scoring_rule_loss
-    generic = scoring_rule_loss("log", S, 4, 1.0, None)
+    generic = scoring_rule_loss(S, rule="log", nu=1.0, K=4).loss
     assert float(generic) == pytest.approx(float(minibatch_loss("infonce_anchor", S).loss),
                                            abs=1e-12)
 
@@ -255,16 +246,14 @@ def test_bad_input_names_the_argument(call, argument):
 
 # ------------------------------------------------------------------ the report's claim
 def test_table1_claim_is_verified_through_the_torch_losses():
-    from infonce_anchor.claims.registry import load, run_claim
     res = run_claim(load()["table1.estimators"])
     assert res.outcome.status == "verified-exact", res.outcome.evidence
     assert max(res.outcome.details["gaps_nats"].values()) < 1e-12
 
 
 def test_table1_claim_is_open_without_torch(monkeypatch):
-    from infonce_anchor.claims import torch_layer
-    monkeypatch.setattr(torch_layer, "_torch", lambda: None)
-    out = torch_layer.check_table1_estimators()
+    monkeypatch.setattr(sampling, "torch_or_none", lambda: None)
+    out = estimator_claims.check_table1_estimators()
     assert out.status == "open" and "torch" in out.evidence
 
 
@@ -272,8 +261,8 @@ def test_table1_claim_is_open_without_torch(monkeypatch):
 @pytest.mark.parametrize("B, K", [(3, 2), (3, 3), (4, 3)])
 @pytest.mark.parametrize("alpha", [0.1, 0.5])
 def test_alpha_infonce_minibatch_expectation_is_d_alpha(joint, critic, B, K, alpha):
-    """Reference: numerics.exact.estimators.alpha_infonce (Laplace method) on the transposed joint."""
-    got = _batch_average(joint, critic, B, "alpha_infonce", K=K, alpha=alpha)
+    """Reference: numerics.exact.estimators.alpha_infonce (Laplace method), transposed joint."""
+    got = batch_average(joint, critic, B, "alpha_infonce", K=K, alpha=alpha)
     exact = mi.mi_estimator("alpha_infonce", critic.T, joint.T, K=K, alpha=alpha).loss
     assert got == pytest.approx(exact, abs=1e-12)
 

@@ -28,6 +28,10 @@ from theory.rules import ScoringRule, tidy
 from theory.symbols import ALPHA, K_SYM, NU, symbolic_zero
 
 #: ``p_theta`` as an indexed base (``p[0] = nu``, ``p[i] = r(x_i)``) and its aggregates.
+#: The anchor weight ``nu`` when none is given: "In all experiments we set K = B - 1 and nu = 1
+#: by default" (Sec. 4).  (``K = B - 1`` is :func:`numerics.neural.losses.default_slots`.)
+DEFAULT_NU = 1.0
+
 P = sp.IndexedBase("p", positive=True)
 R1 = sp.Symbol("r1", positive=True)
 R = sp.Symbol("r", positive=True)               # r(x) for a single-slot term

@@ -98,25 +98,27 @@ def table4(M: int = 2) -> tuple[RuleRow, ...]:
 
 
 @lru_cache(maxsize=None)
+def objective_table(kind: str, anchored: bool = True) -> tuple[ObjectiveRow, ...]:
+    """The DRE objectives (symbolic K and nu) of the catalogue rules of ``kind``, with the anchor
+    class (``nu > 0``) or without it (``nu = 0``): Tables 5-7."""
+    return tuple(ObjectiveRow(e.name, e.kind, e.title, e.known_as,
+                              general_objective(e, anchored=anchored))
+                 for e in catalogue.by_kind(kind))
+
+
 def table5() -> tuple[ObjectiveRow, ...]:
     """Table 5: the asymmetric rules' objectives (symbolic K and nu)."""
-    return tuple(ObjectiveRow(e.name, e.kind, e.title, e.known_as, general_objective(e))
-                 for e in catalogue.by_kind("asymmetric"))
+    return objective_table("asymmetric")
 
 
-@lru_cache(maxsize=None)
 def table6() -> tuple[ObjectiveRow, ...]:
     """Table 6: InfoNCE-anchor-type objectives (nu > 0) of the symmetric rules."""
-    return tuple(ObjectiveRow(e.name, e.kind, e.title, e.known_as, general_objective(e))
-                 for e in catalogue.by_kind("symmetric"))
+    return objective_table("symmetric")
 
 
-@lru_cache(maxsize=None)
 def table7() -> tuple[ObjectiveRow, ...]:
     """Table 7: InfoNCE-type objectives (nu = 0) of the symmetric rules."""
-    return tuple(ObjectiveRow(e.name, e.kind, e.title, e.known_as,
-                              general_objective(e, anchored=False))
-                 for e in catalogue.by_kind("symmetric"))
+    return objective_table("symmetric", anchored=False)
 
 
 TITLES = {

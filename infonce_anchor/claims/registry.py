@@ -4,13 +4,18 @@ A claim is one statement of the paper (split into parts ``thm2.a``, ``thm2.b`` .
 that checks it, and either a check (a function returning an :class:`Outcome`) or the reason it is
 still open.  Checks never adjust a claim to make it pass: a statement that fails is ``refuted``,
 with a reproducible counterexample in ``details``.
+
+This module is a leaf: the topic modules import it to register their claims (:func:`claim`,
+:func:`pending`), and it imports none of them; :mod:`infonce_anchor.claims.catalogue` imports
+them all and lists the claims.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -119,50 +124,22 @@ def paper_order(claim_id: str) -> tuple[int, str]:
     return len(PAPER_ORDER), claim_id
 
 
-def load() -> dict[str, Claim]:
-    """Import every module that registers claims and return the registry, in paper order."""
-    from infonce_anchor.claims import benchmark as _benchmark  # noqa: F401
-    from infonce_anchor.claims import exact as _exact  # noqa: F401
-    from infonce_anchor.claims import pending as _pending  # noqa: F401
-    from infonce_anchor.claims import symbolic as _symbolic  # noqa: F401
-    from infonce_anchor.claims import torch_layer as _torch_layer  # noqa: F401
-    ordered = sorted(REGISTRY.values(), key=lambda c: paper_order(c.id))
-    return {c.id: c for c in ordered}
-
-
-def _run_by_id(claim_id: str) -> ClaimResult:
-    return run_claim(load()[claim_id])
-
-
-def select(patterns: Iterable[str] | None = None, layers: Iterable[str] | None = None
-           ) -> list[Claim]:
-    """Claims whose id matches any glob in ``patterns`` and whose layer is in ``layers``."""
-    import fnmatch
-    claims = list(load().values())
-    if patterns:
-        pats = list(patterns)
-        claims = [c for c in claims if any(fnmatch.fnmatch(c.id, p) for p in pats)]
-    if layers:
-        wanted = set(layers)
-        claims = [c for c in claims if c.layer in wanted]
-    return claims
-
-
 def run_all(claims: list[Claim], *, workers: int = 1,
             progress: Callable[[ClaimResult], None] | None = None) -> list[ClaimResult]:
-    """Run the checks (in ``workers`` processes when > 1), in registry order."""
+    """Run the checks (in ``workers`` processes when > 1); results in the order of ``claims``."""
     results: dict[str, ClaimResult] = {}
     runnable = [c for c in claims if c.check is not None]
     for c in claims:
         if c.check is None:
             results[c.id] = run_claim(c)
     if workers > 1 and len(runnable) > 1:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
         # the slowest checks first keep both workers busy to the end
         order = sorted(runnable, key=lambda c: SLOW_FIRST.index(c.id) if c.id in SLOW_FIRST
                        else len(SLOW_FIRST))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_run_by_id, c.id): c.id for c in order}
+            # a claim pickles with its check (module and name): a worker that starts afresh
+            # imports that module, which registers it again; no lookup in the registry
+            futures = {pool.submit(run_claim, c): c.id for c in order}
             for fut in as_completed(futures):
                 res = fut.result()
                 results[res.claim.id] = res

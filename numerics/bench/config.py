@@ -56,11 +56,18 @@ from typing import Any
 from numerics.bench import tasks
 from numerics.bench.estimators import (
     ESTIMATORS,
+    FIGURE1,
     OPTION_NAMES,
     BenchEstimator,
     make_estimator,
 )
-from numerics.neural.critics import CRITICS
+from numerics.neural.architecture import (
+    CRITICS,
+    DEFAULT_EMBED,
+    DEFAULT_HIDDEN,
+    DEFAULT_LAYERS,
+    PAPER_CRITICS,
+)
 from numerics.neural.device import PRECISIONS
 from theory.errors import InputError, require_int
 
@@ -72,10 +79,9 @@ TASK_DEFAULTS: dict[str, Any] = {"levels_bits": [2.0, 4.0, 6.0, 8.0, 10.0],
 
 
 TRAIN_DEFAULTS: dict[str, Any] = {
-    "estimators": ["nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce", "spherical",
-                   "infonce_anchor"],
-    "critics": ["joint", "separable"], "batch_sizes": [64], "seeds": 20, "first_seed": 0,
-    "runs_per_unit": 20, "lr": 1e-4, "hidden": 512, "layers": 2, "embed": 16,
+    "estimators": list(FIGURE1), "critics": list(PAPER_CRITICS), "batch_sizes": [64],
+    "seeds": 20, "first_seed": 0, "runs_per_unit": 20, "lr": 1e-4, "hidden": DEFAULT_HIDDEN,
+    "layers": DEFAULT_LAYERS, "embed": DEFAULT_EMBED,
     "eval_batches": 16, "sampling": "per-run", "precision": "fp32", "exclude": []}
 
 

@@ -4,14 +4,16 @@ Figure 1's columns are views of six trainings: ``NWJ`` and ``NWJ-plugin`` are th
 critic reported as its bound or its plug-in ``E_p[c]``, likewise ``JS`` (the NWJ value at the
 JS-trained critic, Poole et al. 2019) and ``JS-plugin``.  :class:`BenchEstimator` says which loss
 is trained (``loss`` and ``options``) and which value is read (``report``); a sweep trains each
-distinct ``(loss, options)`` once and reads every estimator that shares it."""
+distinct ``(loss, options)`` once and reads every estimator that shares it.  No torch here (the
+claims report reads :data:`FIGURE1`); ``tests/test_benchmark.py`` checks that every entry trains
+a loss of :data:`numerics.neural.losses.LOSSES`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from numerics.neural.losses import LOSSES
+from theory.dre import DEFAULT_NU
 from theory.errors import InputError
 
 
@@ -65,8 +67,8 @@ ESTIMATORS: dict[str, BenchEstimator] = {e.name: e for e in (
     _est("js_plugin", "JS-plugin", "js", "plug-in"),
     _est("drf", "chi2-plugin (DRF)", "drf", "plug-in"),
     _est("infonce", "InfoNCE", "infonce", "bound"),
-    _est("spherical", "Spherical", "pseudo_spherical", "plug-in", alpha=2.0, nu=1.0),
-    _est("infonce_anchor", "InfoNCE-anchor", "infonce_anchor", "plug-in", nu=1.0),
+    _est("spherical", "Spherical", "pseudo_spherical", "plug-in", alpha=2.0, nu=DEFAULT_NU),
+    _est("infonce_anchor", "InfoNCE-anchor", "infonce_anchor", "plug-in", nu=DEFAULT_NU),
     _est("dv", "DV", "dv", "bound"),
     _est("mine", "MINE", "mine", "bound"),
     _est("smile", "SMILE (tau=5)", "smile", "bound", tau=5.0),
@@ -75,8 +77,12 @@ ESTIMATORS: dict[str, BenchEstimator] = {e.name: e for e in (
 )}
 
 
+#: Figure 1's columns, in its order (eight estimators, six trainings)
 FIGURE1 = ("nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce", "spherical",
            "infonce_anchor")
+#: the estimators the paper calls existing: Fig. 1's columns less its own two (the anchor and
+#: its Spherical variant)
+EXISTING = ("nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce")
 
 
 OPTION_NAMES = ("K", "nu", "tau", "alpha", "nu_over_k")
@@ -102,6 +108,15 @@ def make_estimator(name: str, base: str | None = None, label: str | None = None,
     merged = {**b.option_dict(), **{k: float(v) for k, v in options.items()}}
     if "nu_over_k" in options:
         merged.pop("nu", None)
-    if b.loss not in LOSSES:  # a catalogue entry out of step with numerics.neural.losses
-        raise InputError("base", f"{base} trains {b.loss}, which is not a known loss")
     return BenchEstimator(name, label or name, b.loss, b.report, tuple(sorted(merged.items())))
+
+
+def distinct_trainings(names=FIGURE1) -> list[BenchEstimator]:
+    """One estimator per distinct training among ``names`` (views of one training share it),
+    in order: Fig. 1's eight columns are six trainings."""
+    seen, out = set(), []
+    for name in names:
+        if ESTIMATORS[name].train_key not in seen:
+            seen.add(ESTIMATORS[name].train_key)
+            out.append(ESTIMATORS[name])
+    return out

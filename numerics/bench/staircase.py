@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from numerics.bench.estimators import BenchEstimator
-from numerics.neural.critics import make_critic
+from numerics.neural.architecture import DEFAULT_EMBED, DEFAULT_HIDDEN, DEFAULT_LAYERS
 from numerics.neural.device import check_precision, matmul_precision, resolve_device
-from numerics.neural.loop import LossBlock, evaluate, optimise
-from numerics.neural.streams import EVAL_STREAM, TRAIN_STREAM, stream_generators
+from numerics.neural.loop import evaluate, optimise
+from numerics.neural.train import build_training
 from theory.errors import InputError, require_int
 
 
@@ -82,7 +82,8 @@ def run_staircase(estimator: BenchEstimator, critic_kind: str, staircase, *, bat
 
 def run_staircase_group(members: list[tuple[BenchEstimator, int, int]], critic_kind: str,
                         staircase, *, batch_size: int, lr: float = 1e-4, device: object = None,
-                        hidden: int = 512, layers: int = 2, embed: int = 16,
+                        hidden: int = DEFAULT_HIDDEN, layers: int = DEFAULT_LAYERS,
+                        embed: int = DEFAULT_EMBED,
                         eval_batches: int = 16, progress: bool = True, desc: str | None = None,
                         sampling: str = "per-run", precision: str = "fp32",
                         graphs: bool = False) -> list[StaircaseRun]:
@@ -108,15 +109,11 @@ def run_staircase_group(members: list[tuple[BenchEstimator, int, int]], critic_k
     precision = check_precision(precision)
     dev = resolve_device(device)
     kws = [e.loss_kwargs(batch_size) for e, _, _ in members]
-    seeds = [seed + r for _, seed, runs in members for r in range(runs)]
-    critic = make_critic(critic_kind, **staircase.critic_dims(), hidden=hidden, layers=layers,
-                         embed=embed, seeds=seeds).to(dev)
-
-    def blocks(stream: int) -> list:
-        return [LossBlock(e.loss, kw, stream_generators(seed, runs, stream, dev, sampling))
-                for (e, seed, runs), kw in zip(members, kws)]
-    train_blocks, eval_blocks = blocks(TRAIN_STREAM), blocks(EVAL_STREAM)
-    total = len(seeds)
+    critic, train_blocks, eval_blocks = build_training(
+        critic_kind, staircase.critic_dims(),
+        [(e.loss, kw, seed, runs) for (e, seed, runs), kw in zip(members, kws)], hidden=hidden,
+        layers=layers, embed=embed, device=dev, sampling=sampling)
+    total = sum(runs for _, _, runs in members)
     n_levels, per_level = len(staircase.levels_bits), staircase.steps_per_level
     held_bound = torch.full((n_levels, total), math.nan, dtype=torch.float64, device=dev)
     held_plugin = torch.empty((n_levels, total), dtype=torch.float64, device=dev)

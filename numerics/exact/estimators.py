@@ -42,6 +42,7 @@ from numerics.exact import laplace
 from numerics.exact.distributions import as_critic, as_pair, as_slots
 from numerics.exact.kjs import infonce_divergence_result, log_score_objective_result
 from numerics.exact.units import to_bits
+from theory.dre import DEFAULT_NU
 from theory.errors import InputError
 
 #: One name per estimator across the layers: the exact layer's names are the torch losses'
@@ -176,7 +177,7 @@ def population_estimator(name: str, critic: object, q1: object, q0: object, *,
         value = float(infonce_divergence_result(r, a, b, K_).value)
         return EstimatorValue(name, math.log(K_) - value, value)
     if name == "infonce_anchor":
-        loss = float(log_score_objective_result(r, a, b, K_, 1.0 if nu is None else nu).value)
+        loss = float(log_score_objective_result(r, a, b, K_, DEFAULT_NU if nu is None else nu).value)
         return EstimatorValue(name, loss, plug_in)
     if name == "alpha_infonce":
         value = alpha_infonce(r, a, b, K_, float(alpha if alpha is not None else

@@ -34,14 +34,13 @@ import math
 import torch
 from torch import nn
 
+from numerics.neural.architecture import (
+    CRITICS,
+    DEFAULT_EMBED,
+    DEFAULT_HIDDEN,
+    DEFAULT_LAYERS,
+)
 from theory.errors import InputError, require_int
-
-CRITICS = ("tabular", "joint", "separable", "bilinear")
-
-#: the paper's default architecture (SPEC §7)
-DEFAULT_HIDDEN = 512
-DEFAULT_LAYERS = 2
-DEFAULT_EMBED = 16
 
 
 def _generators(seeds: list[int]) -> list[torch.Generator]:

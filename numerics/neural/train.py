@@ -26,6 +26,7 @@ from numerics.neural.critics import (
 )
 from numerics.neural.device import resolve_device
 from numerics.neural.loop import LossBlock, evaluate, optimise
+from numerics.neural.losses import effective_K_nu
 from numerics.neural.streams import EVAL_STREAM, TRAIN_STREAM, stream_generators
 from theory.errors import InputError, require_int
 
@@ -101,14 +102,6 @@ class TrainResult:
             "eval_batches", "seconds")}
 
 
-def _effective_K_nu(estimator: str, batch_size: int, K: int | None, nu: float | None):
-    if estimator not in torch_losses.SLOT_LOSSES:
-        return K, nu
-    if estimator in ("infonce", "alpha_infonce"):
-        return (batch_size - 1 if K is None else K), (0.0 if nu is None else float(nu))
-    return (batch_size - 1 if K is None else K), (1.0 if nu is None else float(nu))
-
-
 def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: int,
           lr: float = 1e-4, seed: int, device: object = None, runs: int = 1,
           K: int | None = None, nu: float | None = None, tau: float | None = None,
@@ -155,20 +148,17 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
 
     if lr_schedule not in ("constant", "cosine"):
         raise InputError("lr_schedule", f"must be constant or cosine, got {lr_schedule!r}")
-    critic = make_critic(critic_kind, **sampler.critic_dims(), hidden=hidden, layers=layers,
-                         embed=embed, runs=runs, seed=seed).to(dev)
-    train_gens = stream_generators(seed, runs, TRAIN_STREAM, dev, sampling)
-    eval_gens = stream_generators(seed, runs, EVAL_STREAM, dev, sampling)
-
-    losses, _, _ = optimise(critic, [LossBlock(estimator, loss_kw, train_gens)],
+    critic, train_blocks, eval_blocks = build_training(
+        critic_kind, sampler.critic_dims(), [(estimator, loss_kw, seed, runs)], hidden=hidden,
+        layers=layers, embed=embed, device=dev, sampling=sampling)
+    losses, _, _ = optimise(critic, train_blocks,
                             lambda step: sampler, steps=steps, batch_size=batch_size,
                             critic_kind=critic_kind, lr=lr, lr_schedule=lr_schedule,
                             mine_momentum=mine_momentum, progress=progress,
                             desc=f"train {estimator}/{critic_kind}")
     eval_start = time.perf_counter()
-    bounds, plugins, kind = evaluate(critic, [LossBlock(estimator, loss_kw, eval_gens)], sampler,
-                                     batch_size=batch_size, critic_kind=critic_kind,
-                                     batches=eval_batches)
+    bounds, plugins, kind = evaluate(critic, eval_blocks, sampler, batch_size=batch_size,
+                                     critic_kind=critic_kind, batches=eval_batches)
     seconds = losses.seconds + time.perf_counter() - eval_start
     losses = losses.values
 
@@ -176,7 +166,7 @@ def train(estimator: str, critic_kind: str, sampler, *, batch_size: int, steps: 
     bound, bound_se = _mean_se(bounds, runs) if bounds else ([None] * runs, [None] * runs)
     estimate, estimate_se = (bound, bound_se) if kind == "bound" and bounds else \
         (plugin, plugin_se)
-    K_eff, nu_eff = _effective_K_nu(estimator, batch_size, K, nu)
+    K_eff, nu_eff = effective_K_nu(estimator, batch_size, K, nu)
 
     def shaped(values: list):
         return values[0] if runs == 1 else values
@@ -197,3 +187,20 @@ def _mean_se(values: list[torch.Tensor], runs: int) -> tuple[list[float], list[f
     mean = arr.mean(axis=0)
     se = arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
     return [float(v) for v in mean], [float(v) for v in se]
+
+
+def build_training(critic_kind: str, dims: dict[str, int], members: list, *, hidden: int,
+                   layers: int, embed: int, device, sampling: str = "per-run"):
+    """The critic and loss blocks of one training call: ``members`` lists ``(loss, loss_kw,
+    seed, runs)``; member ``m`` owns ``runs`` critics initialised from seeds ``seed + r`` and
+    draws its training and evaluation batches from its own streams
+    (:func:`numerics.neural.streams.stream_generators`).  Returns ``(critic, train_blocks,
+    eval_blocks)``; :func:`train` uses one member, the benchmark's grouped runs several."""
+    seeds = [seed + r for _, _, seed, runs in members for r in range(runs)]
+    critic = make_critic(critic_kind, **dims, hidden=hidden, layers=layers, embed=embed,
+                         seeds=seeds).to(device)
+
+    def blocks(stream: int) -> list[LossBlock]:
+        return [LossBlock(loss, kw, stream_generators(seed, runs, stream, device, sampling))
+                for loss, kw, seed, runs in members]
+    return critic, blocks(TRAIN_STREAM), blocks(EVAL_STREAM)
