@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from numerics.neural.architecture import FEATURE_CRITICS  # noqa: E402
 from numerics.neural.device import resolve_device  # noqa: E402
 from numerics.neural.samplers import GaussianSampler  # noqa: E402
 from numerics.neural.train import train  # noqa: E402
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1 or args.steps < 0:
         parser.error("--runs must be >= 1 and --steps >= 0")
     critics = [c.strip() for c in args.critics.split(",") if c.strip()]
-    if not critics or any(c not in ("joint", "separable", "bilinear") for c in critics):
+    if not critics or any(c not in FEATURE_CRITICS for c in critics):
         parser.error("--critics: a comma-separated list of joint, separable, bilinear")
 
     start = time.perf_counter()

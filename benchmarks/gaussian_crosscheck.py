@@ -22,8 +22,9 @@ import math
 import platform
 import sys
 import time
-from numerics.exact.units import LN2  # noqa: E402
 
+from numerics.exact.units import LN2  # noqa: E402
+from numerics.neural.architecture import FEATURE_CRITICS  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels-bits", default="1,3", help="true MI levels in bits (default 1,3)")
     p.add_argument("--dim", type=int, default=10)
     p.add_argument("--cubic", action="store_true", help="y <- y^3 (MI unchanged)")
-    p.add_argument("--critic", default="separable", choices=("joint", "separable", "bilinear"))
+    p.add_argument("--critic", default="separable", choices=FEATURE_CRITICS)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--steps", type=int, default=600)

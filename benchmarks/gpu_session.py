@@ -6,7 +6,7 @@
 Everything lands in ``DIR``: ``session.json`` (every measurement), ``session.log``,
 ``profile.txt``, ``pytest_gpu.log`` and ``results.tar`` (per sweep: ``config.json``,
 ``levels.json``, ``summary.csv`` / ``.json``, ``tables.md``, the staircase PNGs; what ships
-under ``benchmarks/results/``).  The sweeps' unit files stay in ``DIR/work`` (too large to
+under ``infonce_anchor/shipped_results/``).  The sweeps' unit files stay in ``DIR/work`` (too large to
 bring back; every unit is reproducible from its config).
 
 Parts, in order; each has a deadline (a share of ``--budget-s``) and a failure in one is logged

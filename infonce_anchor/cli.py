@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="print JSON {claims: [...]} instead")
     v.add_argument("--bench-results", metavar="DIR", help="benchmark sweep results to check "
                    "Figs. 1 / 3 on (DIR/<sweep name>/levels.json, e.g. bench-results); default: "
-                   "the results shipped in benchmarks/results")
+                   "the results shipped in infonce_anchor/shipped_results")
     v.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown")
     v.add_argument("--only", nargs="+", metavar="PATTERN", help="claim ids or globs (thm2.*)")
     v.add_argument("--layer", nargs="+", choices=["symbolic", "exact", "sampled", "benchmark",

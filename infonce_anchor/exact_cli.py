@@ -116,8 +116,17 @@ def parse_number(text: str | None, argument: str) -> float | None:
 
 
 def _pair(args: argparse.Namespace):
-    return as_pair(parse_vector(args.q1, "q1"), parse_vector(args.q0, "q0"),
-                   normalize=args.normalize)
+    try:
+        return as_pair(parse_vector(args.q1, "q1"), parse_vector(args.q0, "q0"),
+                       normalize=args.normalize)
+    except InputError as exc:
+        raise command_line_words(exc) from None
+
+
+def command_line_words(exc: InputError) -> InputError:
+    """The error with the library's Python keyword said as the command line's flag
+    (``normalize=True`` is ``--normalize``)."""
+    return InputError(exc.argument, exc.rule.replace("pass normalize=True", "use --normalize"))
 
 
 def _nats_bits(x: float) -> str:

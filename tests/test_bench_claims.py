@@ -341,7 +341,7 @@ def test_fig3_needs_every_batch_size(monkeypatch, tmp_path):
 
 @pytest.fixture
 def shipped_cpu(monkeypatch):
-    """Only the reduced CPU sweeps shipped under benchmarks/results."""
+    """Only the reduced CPU sweeps shipped under infonce_anchor/shipped_results."""
     monkeypatch.delenv(bc.ENV, raising=False)
     for attr, names in (("FIG1", ("fig1-gaussian-cpu",)), ("DIGITS", ("digits-cpu",)),
                         ("FIG3", ("fig3-cubic-cpu",)), ("FIG1_B16", ("fig1-gaussian-b16-cpu",))):
@@ -351,7 +351,7 @@ def shipped_cpu(monkeypatch):
 @pytest.mark.parametrize("check", [bc.check_fig1, bc.check_spherical, bc.check_fig3,
                                    bc.check_across_domains])
 def test_shipped_results_give_a_verdict(check, shipped_cpu):
-    """The results under benchmarks/results (produced by the *_cpu configs) are read."""
+    """The results under infonce_anchor/shipped_results (produced by the *_cpu configs) are read."""
     out = check()
     # reduced settings can verify or leave open, never refute; a crash would say so in method
     assert out.status in ("verified-sampled", "open")

@@ -422,3 +422,19 @@ def test_every_benchmark_estimator_trains_a_known_loss():
     from numerics.neural.losses import LOSSES
     assert {e.loss for e in ESTIMATORS.values()} <= set(LOSSES)
     assert set(FIGURE1) <= set(ESTIMATORS) and set(EXISTING) < set(FIGURE1)
+
+
+@pytest.mark.parametrize("name", ["../../evil", "a/b", "/abs", ".hidden", "", "x" * 65, 3])
+def test_a_sweep_name_cannot_leave_the_results_folder(name, tmp_path, capsys):
+    """issue #11: a config named "../../evil" wrote its results outside bench-results/."""
+    with pytest.raises(InputError) as info:
+        SweepConfig.from_dict(tiny_config() | {"name": name})
+    assert info.value.argument == "name"
+    from infonce_anchor.cli import main
+    cfg = tmp_path / "evil.toml"
+    toml_name = f'"{name}"' if isinstance(name, str) else str(name)
+    cfg.write_text(f"name = {toml_name}\n[task]\nkind = \"gaussian\"\n")
+    assert main(["bench", str(cfg), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: name:") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path.parent / "evil").exists()

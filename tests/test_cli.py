@@ -19,7 +19,7 @@ from infonce_anchor.claims.catalogue import load
 from infonce_anchor.cli import main
 
 STATUSES = {"verified-symbolic", "verified-exact", "verified-sampled", "refuted", "open"}
-CLAIM_KEYS = {"id", "statement", "status", "method", "evidence"}
+CLAIM_KEYS = {"id", "statement", "status", "severity", "method", "evidence", "correction"}
 TABLE3_NAMES = {"kliep", "robust_power", "inverse_log",
                 "log", "power", "sym_inverse_log", "pseudo_spherical"}
 SYMMETRIC = {"log", "power", "sym_inverse_log", "pseudo_spherical"}
@@ -481,6 +481,11 @@ def _check_claims(claims: list[dict]) -> None:
         assert c["status"] in STATUSES, c
         assert c["method"] != "check crashed", c
         assert isinstance(c["statement"], str) and c["statement"]
+        # a refuted claim is rated and states its correction; no other outcome carries either
+        if c["status"] == "refuted":
+            assert c["severity"] in ("major", "minor") and c["correction"], c
+        else:
+            assert c["severity"] is None and c["correction"] is None, c
 
 
 def test_verify_only_thm2_json(capsys):

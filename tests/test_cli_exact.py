@@ -105,3 +105,15 @@ def test_bad_input_is_one_error_line_naming_the_argument(capsys, argv, argument)
     assert rc == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {argument}:"), err
+
+
+@pytest.mark.parametrize("command", [["kjs", "--K", "4"], ["bounds", "--K", "2,4", "--no-plot"],
+                                     ["divergence", "--rule", "log", "--K", "4", "--nu", "1"]])
+def test_unnormalised_input_names_the_command_line_flag(capsys, command):
+    """issue #11: the CLI said "pass normalize=True", a Python keyword; it says --normalize."""
+    rc, out, err = run(capsys, *command, "--q1", "0.5,0.3,0.3", "--q0", "0.5,0.5")
+    assert rc == 2 and "--normalize" in err and "normalize=True" not in err
+    assert err.startswith("error: q1:")
+    rc, out, _ = run(capsys, *command, "--q1", "0.5,0.3,0.3", "--q0", "0.5,0.5,0.2",
+                     "--normalize", "--json")
+    assert rc == 0 and json.loads(out)

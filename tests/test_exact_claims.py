@@ -25,7 +25,7 @@ def outcome(claim_id: str):
 
 
 def mutual_information_zx(q1, q0, K: int) -> float:
-    """``I(Z; X_{1:K})``, ``Z`` uniform on ``[K]``, by summing over ``[n]^K`` (SPEC §1's
+    """``I(Z; X_{1:K})``, ``Z`` uniform on ``[K]``, by summing over ``[n]^K`` (Thm 2's
     definition of D_KJS, independent of ``numerics``)."""
     q1, q0 = np.asarray(q1, float), np.asarray(q0, float)
     total = 0.0

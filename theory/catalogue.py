@@ -100,8 +100,9 @@ def _alpha_not_0_1(rule: str) -> Callable[[Mapping[str, object]], None]:
 def _alpha_above_1(rule: str) -> Callable[[Mapping[str, object]], None]:
     def check(values: Mapping[str, object]) -> None:
         if "alpha" in values and not sp.nsimplify(values["alpha"]) > 1:
-            raise InputError("alpha", f"the {rule} rule needs alpha > 1 (SPEC section 6), "
-                             f"got {values['alpha']}")
+            raise InputError("alpha", f"the {rule} rule of this catalogue takes alpha > 1, "
+                             f"where ||eta||_alpha and the paper's ||eta||_alpha / (alpha - 1) "
+                             f"give the same rule up to a positive factor; got {values['alpha']}")
     return check
 
 

@@ -164,17 +164,46 @@ def check_thm2_b() -> Outcome:
 
 @claim("thm2.c", "D_KJS(q1, q0) <= min{log K, D - log((e^D - 1)/K + 1)}.", "Thm 2", "exact")
 def check_thm2_c() -> Outcome:
+    """Thm 2's second inequality against exact D_KJS, with what holds instead.
+
+    Severity: major.  The inequality fails in substance (by 0.06 nats already at K = 2, and in
+    many random pairs), and it is not an upper bound after any small correction: on the same
+    pairs D_KJS also falls *below* the expression, so it is no bound either way.  What is true
+    instead, and checked here on the same pairs:
+
+    * the upper bound D_KJS <= min{log K, D} (Prop 1 for InfoNCE; D_KJS is its supremum over
+      critics, Thm 2's first inequality);
+    * the lower bound D_KJS >= D - log(1 + chi^2(q1||q0)/K): writing r = q1/q0,
+      D_KJS = E[log(K r(x_1) / sum_j r(x_j))] = D - E log((1/K) sum_j r(x_j)) with x_1 ~ q1 and
+      x_2..x_K ~ q0, and by Jensen E log(.) <= log E(.) = log((E_q1 r + (K - 1))/K) with
+      E_q1 r = 1 + chi^2.  The paper's expression is this bound with chi^2 replaced by
+      e^D - 1 <= chi^2 (Jensen again), the two agreeing when q1 is a point mass.
+    """
     bound = compile_expr(bounds.thm2_kl_term(), (bounds.D, bounds.K))
     log_k_excess, kl_term_failures, tried = -math.inf, [], 0
+    finite, below, d_excess, chi_failures, chi_margin = 0, 0, -math.inf, 0, -math.inf
     for q1, q0 in distribution_pairs(40, offset=3):
         D = kl(q1, q0)
+        support = q1 > 0
+        chi2 = float(np.sum(q1[support] ** 2 / q0[support]) - 1) if math.isfinite(D) else math.inf
         for K in (1, 2, 3, 8, 64, 10**3, 10**6):
             d = kway_jsd_result(q1, q0, K)
             tried += 1
             log_k_excess = max(log_k_excess, d.value - math.log(K) - d.error_estimate)
-            if math.isfinite(D) and d.value - d.error_estimate > float(bound(D, K)) + 1e-12:
+            if not math.isfinite(D):
+                continue
+            finite += 1
+            term = float(bound(D, K))
+            if d.value - d.error_estimate > term + 1e-12:
                 kl_term_failures.append({"q1": q1.tolist(), "q0": q0.tolist(), "K": K,
-                                         "D_KJS": d.value, "kl_term": float(bound(D, K))})
+                                         "D_KJS": d.value, "kl_term": term})
+            if d.value + d.error_estimate < term - 1e-12:
+                below += 1
+            d_excess = max(d_excess, d.value - D - d.error_estimate)
+            lower = D - math.log1p(chi2 / K)
+            chi_margin = max(chi_margin, lower - d.value - d.error_estimate)
+            if lower > d.value + d.error_estimate + 1e-12:
+                chi_failures += 1
     # a closed-form counterexample: q1 a point mass, q0 uniform on two letters, K = 2.
     # Independently of numerics: the slots holding letter 1 are the first (certainly) and the
     # second with probability 1/2; Z is uniform over them, so D_KJS = log 2 - (1/2) log 2.
@@ -188,16 +217,35 @@ def check_thm2_c() -> Outcome:
                 f"D - log((e^D - 1)/K + 1) = log(4/3) = {float(exact_bound):.6f} nats. For "
                 "q1 = point mass and q0(letter) = p, D_KJS = log K - E log(1 + Bin(K-1, p)) while "
                 "the bound is log K - log E(1 + Bin(K-1, p)): by Jensen the 'upper' bound is a "
-                f"lower bound on this family. Random pairs violating it: {len(kl_term_failures)}"
-                f"/{tried}")
-    status = "refuted" if kl_term_failures or (agrees and exact_value > exact_bound) \
-        else "verified-exact"
-    return Outcome(status, "exact (types / Laplace, 30-digit mpmath) against the compiled bound "
-                   "(theory.bounds.thm2_kl_term) and a closed form",
-                   evidence, {"counterexample": {"q1": [1, 0], "q0": [0.5, 0.5], "K": 2,
-                                                 "D_KJS_nats": float(exact_value),
-                                                 "kl_term_nats": float(exact_bound)},
-                              "random_failures": kl_term_failures[:5]})
+                f"lower bound on this family. Random pairs with finite D violating it: "
+                f"{len(kl_term_failures)}/{finite}; below it (so no bound either way): "
+                f"{below}/{finite}. What holds on the same pairs: D_KJS <= D (max D_KJS - D = "
+                f"{d_excess:.2g} nats) and D_KJS >= D - log(1 + chi^2(q1||q0)/K) "
+                f"({chi_failures} violations; max shortfall {chi_margin:.2g} nats)")
+    refuted = bool(kl_term_failures) or (agrees and exact_value > exact_bound)
+    details = {"counterexample": {"q1": [1, 0], "q0": [0.5, 0.5], "K": 2,
+                                  "D_KJS_nats": float(exact_value),
+                                  "kl_term_nats": float(exact_bound)},
+               "random_failures": kl_term_failures[:5],
+               "cases_with_finite_D": finite, "cases_below_kl_term": below,
+               "max_D_KJS_minus_D": d_excess,
+               "chi2_lower_bound_violations": chi_failures}
+    method = ("exact (types / Laplace, 30-digit mpmath) against the compiled bound "
+              "(theory.bounds.thm2_kl_term) and a closed form")
+    if not refuted:
+        return Outcome("verified-exact", method, evidence, details)
+    # what is true instead is only stated when it held on these pairs
+    known = []
+    if d_excess <= 1e-12:
+        known.append("D_KJS <= min{log K, D} (Prop 1) is the upper bound that holds")
+    if chi_failures == 0:
+        known.append("D_KJS >= D - log(1 + chi^2(q1||q0)/K) (Jensen) holds, and the stated "
+                     "expression is this lower bound with chi^2 replaced by e^D - 1 <= chi^2: "
+                     "equal to it, so a lower bound, when q1 is a point mass")
+    correction = ("the KL term is not an upper bound on D_KJS (nor a lower bound in general); "
+                  + "; ".join(known) if known else
+                  "the KL term is not an upper bound on D_KJS; no replacement was confirmed here")
+    return Outcome("refuted", method, evidence, details, severity="major", correction=correction)
 
 
 @claim("thm2.d", "Thm 2's bound is below D for every finite K (so InfoNCE never reaches KL) "
@@ -241,10 +289,17 @@ def check_k4() -> Outcome:
     log_k = sp.log(4, 2)
     if log_k > 2:
         return Outcome("verified-symbolic", "exact", f"log2 4 = {log_k} > 2")
+    # Severity: minor.  The text's 'even if log K > D' at K = 4 misses by the equality case
+    # only (log2 4 = 2 = D): with '>=' the sentence is right, and the example's message (InfoNCE
+    # stays below D although log K has reached D) does not depend on the strict sign.
     return Outcome("refuted", "exact arithmetic",
                    f"log2(4) = {sp.nsimplify(log_k)} bits = D exactly, so 'log K > D' fails at "
                    "K = 4 (it holds as log K >= D; the example's point, a bound of 1.19 < 2 bits, "
-                   "stands)", {"log2_K": str(sp.nsimplify(log_k)), "D_bits": "2"})
+                   "stands)", {"log2_K": str(sp.nsimplify(log_k)), "D_bits": "2"},
+                   severity="minor",
+                   correction="'even if log K >= D': at K = 4, log K = D = 2 bits (the equality "
+                   "case); the sentence's point is unchanged (on its 1.19 bits see "
+                   "thm2.worst-case)")
 
 
 def _binary_with_kl(a: float, target: float) -> np.ndarray | None:
@@ -318,10 +373,23 @@ def check_thm2_worst_case() -> Outcome:
                          f"{r['gap_bits']:.3g} bits" for K, r in rows.items())
     tail = (" (the bound holds on these families)" if ok else " (D_KJS exceeds the bound: "
             "the point mass q1 = (1, 0) against q0 = (1/4, 3/4) already does, see thm2.c)")
-    return Outcome("verified-exact" if ok else "refuted",
-                   "exact D_KJS maximised over binary (grid, incl. the point mass) and 3-letter "
-                   "(Nelder-Mead) distributions with KL = 2 bits", evidence + tail,
-                   {str(k): v for k, v in rows.items()})
+    method = ("exact D_KJS maximised over binary (grid, incl. the point mass) and 3-letter "
+              "(Nelder-Mead) distributions with KL = 2 bits")
+    details = {str(k): v for k, v in rows.items()}
+    if ok:
+        return Outcome("verified-exact", method, evidence + tail, details)
+    # Severity: major.  The text's 'D_InfoNCE <= 1.19... (K = 4)' and '<= 1.93... (K = 64)'
+    # are values of the false KL term of Thm 2 (thm2.c), and distributions with D = 2 bits
+    # exceed them (by 0.13 bits at K = 4): the numbers fail as bounds, not by a typo.  What
+    # stands is stated from the worst cases found (all below D = 2 bits).
+    below_d = all(r["max_found_bits"] < 2 for r in rows.values())
+    found = ", ".join(f"{r['max_found_bits']:.3f} bits at K = {K}" for K, r in rows.items())
+    correction = (f"1.19... and 1.93... are not upper bounds: D_KJS reaches at least {found} "
+                  "with D = 2 bits; the bound that holds is min{log K, D} (2 bits at both K)"
+                  + ("; the worst cases found stay below D = 2 bits, as the text's point "
+                     "needs" if below_d else ""))
+    return Outcome("refuted", method, evidence + tail, details, severity="major",
+                   correction=correction)
 
 
 @claim("sampled.infonce-kjs", "Critics trained with InfoNCE converge to the averaged D_KJS, "

@@ -336,13 +336,20 @@ def check_fdiv() -> Outcome:
         return Outcome("refuted", "sympy", "Thm 6's value at r* itself failed", details)
     if symbolic_zero(rhs - kl):
         return Outcome("verified-symbolic", "sympy", "-L(r*) = D_f", details)
+    # Severity: minor.  The text ("the right hand side becomes the f-divergence D_f(q1 || q0)
+    # when f = Psi", Sec. 3.4 'Special Cases') drops Thm 6's factor nu/(K + nu) = 1/2: with it
+    # the statement holds exactly, and a positive constant changes neither the maximiser nor
+    # the variational representation it names.
     return Outcome(
         "refuted", "sympy (Thm 6 at K = 1, nu = 1) + exact counterexample",
         "-L(r*) = nu/(K+nu) E_q0[Psi(r*)] = (1/2) D_f(q1||q0), not D_f: counterexample with "
         f"Psi = rho log rho (f = KL), q1 = (1/2, 1/2), q0 = (1/4, 3/4): -L(r*) = "
         f"{details['minus_L_at_r_star_nats']} nats but D_f = {details['D_f_nats']} nats. "
         "The statement holds up to the factor nu/(K+nu) = 1/2 (same maximiser; the f-DIME / "
-        "f-MICL objectives are recovered up to that factor)", details)
+        "f-MICL objectives are recovered up to that factor)", details, severity="minor",
+        correction="at K = 1, nu = 1 the right-hand side is (1/2) D_f(q1||q0) (Thm 6's factor "
+        "nu/(K + nu)); the objective is half the variational lower bound of D_f, with the same "
+        "maximiser r*")
 
 
 # --------------------------------------------------------- Thm 19 (symmetric rules) and Prop 20

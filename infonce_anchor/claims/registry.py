@@ -5,6 +5,11 @@ that checks it, and either a check (a function returning an :class:`Outcome`) or
 still open.  Checks never adjust a claim to make it pass: a statement that fails is ``refuted``,
 with a reproducible counterexample in ``details``.
 
+A refuted outcome also carries a :data:`Severity` and a ``correction``: ``major`` when the
+statement fails in substance (the correction then says what is true instead, where known),
+``minor`` when it holds after a stated correction (a constant factor, an equality case, a typo;
+the correction says what the statement becomes).  The status stays ``refuted`` either way.
+
 This module is a leaf: the topic modules import it to register their claims (:func:`claim`,
 :func:`pending`), and it imports none of them; :mod:`infonce_anchor.claims.catalogue` imports
 them all and lists the claims.
@@ -23,16 +28,50 @@ Status = Literal["verified-symbolic", "verified-exact", "verified-sampled", "ref
 STATUSES: tuple[str, ...] = ("verified-symbolic", "verified-exact", "verified-sampled",
                              "refuted", "open")
 Layer = Literal["symbolic", "exact", "sampled", "benchmark", "external"]
+Severity = Literal["major", "minor"]
+SEVERITIES: tuple[str, ...] = ("major", "minor")
+
+#: The correction of a refuted outcome whose check rated nothing (e.g. a check that only expected
+#: to verify): such a refutation counts as ``major`` until a check states a correction.
+UNRATED_CORRECTION = ("none stated: the check found the statement false without rating it, so "
+                      "it counts as major")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a check found."""
+    """What a check found.
+
+    ``severity`` and ``correction`` belong to refuted outcomes only (``None`` otherwise): a
+    ``minor`` refutation must state its correction; a refuted outcome with no severity is
+    ``major`` with :data:`UNRATED_CORRECTION`.
+    """
 
     status: Status
     method: str
     evidence: str
     details: dict[str, object] = field(default_factory=dict)
+    severity: Severity | None = None
+    correction: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status != "refuted":
+            if self.severity is not None or self.correction is not None:
+                raise ValueError(f"a {self.status} outcome has no severity or correction "
+                                 f"(got {self.severity!r}, {self.correction!r})")
+            return
+        if self.severity is None:
+            object.__setattr__(self, "severity", "major")
+            if not self.correction:
+                object.__setattr__(self, "correction", UNRATED_CORRECTION)
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity is one of {SEVERITIES}, got {self.severity!r}")
+        if not self.correction:
+            raise ValueError(f"a {self.severity} refutation states its correction")
+
+    @property
+    def label(self) -> str:
+        """The status as reported: ``refuted (minor)``, ``refuted (major)`` or the status."""
+        return f"{self.status} ({self.severity})" if self.severity else self.status
 
 
 @dataclass(frozen=True)
@@ -57,8 +96,9 @@ class ClaimResult:
     def as_dict(self) -> dict[str, object]:
         return {"id": self.claim.id, "statement": self.claim.statement,
                 "source": self.claim.source, "layer": self.claim.layer,
-                "status": self.outcome.status, "method": self.outcome.method,
-                "evidence": self.outcome.evidence, "details": self.outcome.details,
+                "status": self.outcome.status, "severity": self.outcome.severity,
+                "method": self.outcome.method, "evidence": self.outcome.evidence,
+                "correction": self.outcome.correction, "details": self.outcome.details,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -68,7 +108,8 @@ REGISTRY: dict[str, Claim] = {}
 SLOW_FIRST: tuple[str, ...] = ("prop13", "thm9", "cor16", "thm18", "thm2.worst-case", "table4",
                                "sec3.3.lee-shin", "sampled.anchor-mi", "sampled.infonce-kjs",
                                "remark17", "sec3.3.mlinfonce",
-                               "thm19.a", "lemma10", "prop20", "table6")
+                               "thm19.a", "lemma10", "prop20", "table6",
+                               "table3.pseudo-spherical-range")
 
 
 def _add(c: Claim) -> None:

@@ -48,6 +48,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,9 +138,7 @@ class SweepConfig:
     def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> "SweepConfig":
         known = {"name", "task", "train", "report", "variants"}
         _no_unknown(raw, known, "config")
-        name = raw.get("name")
-        if not isinstance(name, str) or not name:
-            raise InputError("name", "the config needs a name (a non-empty string)")
+        name = check_sweep_name(raw.get("name"))
         task = _section(raw, "task", {"kind", "levels_bits", "steps_per_level", "dim", "d",
                                       "path", "classes"}, TASK_DEFAULTS)
         if task.get("kind") not in TASK_KINDS:
@@ -215,6 +214,20 @@ class SweepConfig:
                         if self.train[k] != TRAIN_DEFAULTS[k]})
         text = json.dumps(payload, sort_keys=True, default=float)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+#: a sweep's name becomes a folder name (``bench-results/<name>``): letters, digits, ``.``, ``_``
+#: and ``-``, starting with a letter or digit, at most 64 characters
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_sweep_name(name: object) -> str:
+    """The config's ``name`` if it is a safe folder name (:data:`NAME_PATTERN`), so that no
+    config can make a sweep write outside its results directory (``../x``, ``a/b``, ``/abs``)."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise InputError("name", f"must be 1-64 letters, digits, '.', '_' or '-', starting with a "
+                         f"letter or digit (it names the results folder), got {name!r}")
+    return name
 
 
 def _file_digest(path: str) -> str:

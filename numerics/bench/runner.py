@@ -11,11 +11,18 @@ from typing import Any
 
 from numerics.bench.config import SweepConfig, Unit
 from numerics.bench.staircase import StaircaseRun, run_staircase_group
+from theory.errors import InputError
 
 
 # ------------------------------------------------------------------------------ running
 def unit_path(out_dir: Path, unit: Unit) -> Path:
-    return out_dir / "units" / f"{unit.name}.npz"
+    """``out_dir/units/<unit name>.npz``; a name that would leave that folder is an error (the
+    names are built from checked config values, so this never happens by design)."""
+    units = Path(out_dir) / "units"
+    path = units / f"{unit.name}.npz"
+    if path.resolve().parent != units.resolve():
+        raise InputError("unit", f"unit name {unit.name!r} would leave {units}")
+    return path
 
 
 def run_sweep(config: SweepConfig, out_dir: str | Path, *, device: object = None,

@@ -39,6 +39,7 @@ from numerics.neural.architecture import (
     DEFAULT_EMBED,
     DEFAULT_HIDDEN,
     DEFAULT_LAYERS,
+    FEATURE_CRITICS,
 )
 from theory.errors import InputError, require_int
 
@@ -289,7 +290,7 @@ def make_critic(kind: str, *, dx: int | None = None, dy: int | None = None,
         if n_x is None or n_y is None:
             raise InputError("critic", "the tabular critic needs n_x and n_y (a discrete joint)")
         return TabularCritic(n_x, n_y, runs=runs, seed=seed, seeds=seeds)
-    if kind in ("joint", "separable", "bilinear"):
+    if kind in FEATURE_CRITICS:
         if dx is None or dy is None:
             raise InputError("critic", f"the {kind} critic needs the feature dimensions dx, dy")
         if kind == "joint":
