@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infonce_anchor.exact_cli import parse_int, parse_number
+from infonce_anchor.exact_cli import command_line_words, parse_int, parse_number
 from numerics.exact.mi import as_joint, mi_kway_jsd, mutual_information
 from numerics.exact.units import LN2
 from numerics.neural.architecture import (
@@ -109,8 +109,7 @@ def load_joint(path_text: str, normalize: bool = False):
     try:
         return as_joint(arr, "--joint", normalize=normalize)
     except InputError as exc:
-        raise InputError("--joint", exc.rule.replace("pass normalize=True", "use --normalize")
-                         ) from None
+        raise command_line_words(exc) from None
 
 
 def train(args: argparse.Namespace) -> int:

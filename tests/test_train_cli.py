@@ -19,11 +19,15 @@ JOINT = np.array([[0.20, 0.05, 0.05],
                   [0.05, 0.05, 0.30]])
 
 
+def saved(tmp_path, joint: np.ndarray, name: str) -> str:
+    path = tmp_path / name
+    np.save(path, joint)
+    return str(path)
+
+
 @pytest.fixture
 def joint_file(tmp_path):
-    path = tmp_path / "joint.npy"
-    np.save(path, JOINT)
-    return str(path)
+    return saved(tmp_path, JOINT, "joint.npy")
 
 
 def run(capsys, *argv):
@@ -176,9 +180,7 @@ JOINT6 = np.full((6, 6), OFF) + np.eye(6) * (DIAG - OFF)
 
 @pytest.fixture
 def joint6_file(tmp_path):
-    path = tmp_path / "J.npy"
-    np.save(path, JOINT6)
-    return str(path)
+    return saved(tmp_path, JOINT6, "J.npy")
 
 
 def newcomer(path, *extra):
