@@ -388,3 +388,18 @@ def test_a_shipped_unit_is_reproduced_exactly_from_its_config():
     entry = next(e for e in shipped["entries"] if e["estimator"] == "infonce")
     np.testing.assert_allclose(level_estimates(run, unit.estimators[0], "heldout"),
                                np.array(entry["heldout_nats"]), rtol=0, atol=1e-9)
+
+
+def test_fig1_failing_only_because_js_plugin_is_ahead_is_a_minor_finding(monkeypatch, tmp_path):
+    """Anchor 0.5 bit high, JS-plugin unbiased (sd 0.1 both).  By hand_mse: the anchor's MSE
+    is (0.16 + 0.25 + 0.36) / 3 = 0.2567 (SE 0.1 / sqrt 3 = 0.0577), JS-plugin's 0.00667 (SE
+    0.00333); the gap 0.25 exceeds 2 SE of the difference (0.116), so (i) fails; NWJ, JS, DRF
+    are 0.5-2.5 bits low (MSE about 2.76 bits^2) and JS-plugin is comparable: minor."""
+    use(monkeypatch, tmp_path, paper_fig1(anchor=0.5, js_plugin=(0.0, 0.1)))
+    out = bc.check_fig1()
+    assert out.status == "refuted" and out.severity == "minor"
+    assert "JS-plugin 0.007 vs anchor 0.257" in out.correction
+    # NWJ ahead too (0.0 bias): the failure is not only JS-plugin's, so it stays major
+    use(monkeypatch, tmp_path, paper_fig1(anchor=0.5, js_plugin=(0.0, 0.1), nwj=(0.0, 0.1)))
+    out = bc.check_fig1()
+    assert out.status == "refuted" and out.severity == "major"

@@ -324,7 +324,35 @@ def check_fig1() -> Outcome:
     details = {"settings": method, **details}
     if rescue:
         return Outcome("open", method, rescue + evidence, details)
+    minor = _only_js_plugin_ahead(Table(results), details) if paper_settings(results) else None
+    if not ok and minor:
+        # Severity: minor.  Only criterion (i) fails, and only because JS-plugin's MSE is lower
+        # than the anchor's; every other existing estimator is worse, and the paper itself says
+        # "JS-plugin ... performs comparably on Gaussians" (Sec. 4.1).
+        return Outcome("refuted", method, evidence, details, severity="minor", correction=minor)
     return _verdict(ok, results, method, evidence, details)
+
+
+def _only_js_plugin_ahead(tab: Table, details: dict) -> str | None:
+    """The correction when fig1 fails only by criterion (i), with JS-plugin the one existing
+    estimator whose MSE is below the anchor's by more than the allowed gap, on some critic; else
+    None."""
+    ahead = []
+    for critic in tab.critics:
+        d = details[critic]
+        if not (d["infonce_saturates"] and d["js_plugin_comparable"]):
+            return None
+        if d["near_lowest"]:
+            continue
+        margin = d["anchor_mse_bits2"] - d["allowed_gap_bits2"]
+        better = [e for e, m in d["existing_mse_bits2"].items() if m < margin]
+        if better != ["js_plugin"]:
+            return None
+        ahead.append(f"{critic} critic: JS-plugin {d['existing_mse_bits2']['js_plugin']:.3f} vs "
+                     f"anchor {d['anchor_mse_bits2']:.3f} bits^2")
+    return ("the anchor is low-bias and low-variance compared to NWJ, JS, NWJ-plugin, DRF and "
+            "InfoNCE, and JS-plugin has the lower MSE (" + "; ".join(ahead) + "), as Sec. "
+            "4.1's 'JS-plugin performs comparably on Gaussians' allows") if ahead else None
 
 
 @claim("sec4.1.spherical", "The spherical-score variant estimates MI worse than the log score.",
@@ -431,7 +459,7 @@ def check_across_domains() -> Outcome:
     details = {"settings": method, **details}
     if g_ok and rest_ok:
         return Outcome("verified-sampled", method, evidence, details)
-    if not g_ok and paper_settings(gr):
+    if not g_ok and paper_settings(gr) and paper_settings(dr):
         rescue = _b16_rescue(lambda tab, B: all(near_lowest(tab, c, B)[0] for c in tab.critics))
         if rescue:
             return Outcome("open", method, rescue + evidence, details)
@@ -444,9 +472,11 @@ def check_across_domains() -> Outcome:
 
 
 def _domain_why(g_ok: bool, rest_ok: bool) -> str:
-    """Why a failure that is not a refutation stays open."""
-    why = [] if g_ok else ["the Gaussian part fails at reduced settings (the reduction may be "
-                           "the cause)"]
+    """Why a failure that is not a refutation stays open: a claim *across* domains is decided
+    only when every domain's sweep is at the paper's settings (the Gaussian panel alone is
+    claim fig1)."""
+    why = [] if g_ok else ["the Gaussian part fails (claim fig1 decides the Gaussian panel; "
+                           "across domains needs every domain at the paper's settings)"]
     if not rest_ok:
         why.append("the digits part fails, but digits is a stand-in for MNIST / texts (8x8 "
                    "images, not MNIST's 28x28 or BERT text embeddings), so a failure there does "
