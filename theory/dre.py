@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.catalogue import ETA, INDEX, RHO, CatalogueEntry
+from theory.catalogue import ETA, INDEX, RHO, CatalogueEntry, IndexedBuilder
 from theory.errors import ImproperRuleError, InputError
 from theory.propriety import check_propriety
 from theory.rules import ScoringRule, tidy
@@ -257,8 +257,15 @@ def _aggregate(expr: sp.Expr) -> sp.Expr:
 
 def general_symmetric_losses(entry: CatalogueEntry, lo: int) -> tuple[sp.Expr, sp.Symbol]:
     """Eq. 8 for classes ``lo..K`` with ``K`` symbolic: ``lambda_j`` as an indexed expression."""
+    return _general_symmetric_losses(entry.build, lo)
+
+
+@lru_cache(maxsize=None)
+def _general_symmetric_losses(build: IndexedBuilder, lo: int) -> tuple[sp.Expr, sp.Symbol]:
+    """:func:`general_symmetric_losses`, memoised per generator builder (the losses depend on
+    nothing else; Tables 4, 6 and 7 all derive them)."""
     j = sp.Symbol("j", integer=True, nonnegative=True)
-    phi = entry.build(ETA, sp.Integer(lo), K_SYM)
+    phi = build(ETA, sp.Integer(lo), K_SYM)
     grad_j = _indexed_gradient(phi, ETA, j)
     inner = sp.Sum(grad_j.subs(j, INDEX) * ETA[INDEX], (INDEX, lo, K_SYM))
     lam = sp.simplify((inner - phi) - grad_j)

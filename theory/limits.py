@@ -55,3 +55,20 @@ def alpha_to_one(family: str, M: int = 1) -> LimitCheck:
                 for z, l in zip(range(1, M + 1), limits))
     what = "lambda_z - lambda_0" + ("" if scale == 1 else f" times {scale}")
     return LimitCheck(family, target, what, ", ".join(map(str, limits)), holds)
+
+
+def quotient_limit(numerator: sp.Expr, variable: sp.Symbol, point: sp.Expr) -> sp.Expr | None:
+    """``lim_{x -> x0} N(x) / (x - x0)`` as ``N'(x0)``, or None where that is not established.
+
+    When ``N(x0) = 0``, ``N(x) / (x - x0) = (N(x) - N(x0)) / (x - x0)``, whose limit is ``N'(x0)``
+    by the definition of the derivative, for ``N`` differentiable at ``x0``.  The caller passes an
+    ``N`` built from powers and logs of positive quantities (smooth in ``x`` there); here
+    ``N(x0) = 0`` is proved by :func:`~theory.symbols.symbolic_zero`, and ``N(x0)``, ``N'(x0)``
+    must evaluate to finite expressions (no ``nan``, ``zoo``, ``oo``).  Much cheaper than
+    ``sympy.limit``'s series expansions on the catalogue's powers ``x**alpha``.
+    """
+    at = numerator.subs(variable, point)
+    slope = sp.diff(numerator, variable).subs(variable, point)
+    if any(v.has(sp.nan, sp.zoo, sp.oo, -sp.oo) for v in (at, slope)) or not symbolic_zero(at):
+        return None
+    return slope

@@ -39,6 +39,7 @@ from theory.symbols import (
     odds_symbols,
     random_simplex_point,
     simplex_substitution,
+    simplified,
     symbolic_zero,
 )
 
@@ -193,7 +194,7 @@ def _check_concavity(rule: ScoringRule, settings: list[dict[sp.Symbol, sp.Ration
     for label, ext in convex_extensions(rule):
         hessian = sp.hessian(ext, rule.eta)
         if hessian.is_diagonal():
-            entries = [sp.simplify(hessian[i, i]) for i in range(hessian.rows)]
+            entries = [simplified(hessian[i, i]) for i in range(hessian.rows)]
             if all(e.is_positive for e in entries):
                 return Verdict(True, True, "symbolic", f"-f = {label} on the simplex, and its "
                                f"Hessian on the orthant is diagonal and positive: {entries}")
@@ -214,7 +215,8 @@ def _check_concavity(rule: ScoringRule, settings: list[dict[sp.Symbol, sp.Ration
 def _numeric_concavity(rule, psi, hessian, settings, samples, digits, seed) -> Verdict:
     rho = odds_symbols(rule.classes)
     hessian = hessian if hessian is not None else sp.hessian(psi, rho)
-    fn = sp.lambdify(tuple(rho) + tuple(rule.parameters), hessian, modules="mpmath")
+    # common subexpressions evaluated once per point (the entries share most of their terms)
+    fn = sp.lambdify(tuple(rho) + tuple(rule.parameters), hessian, modules="mpmath", cse=True)
     rng = random.Random(seed + 1)
     worst = None
     with mpmath.workdps(digits):
@@ -246,14 +248,16 @@ def _symbolic_psd(hessian: sp.Matrix) -> tuple[bool, bool, str] | None:
     """Decide positive (semi)definiteness with sympy's sign reasoning, or return None."""
     n = hessian.rows
     if n == 1 or hessian.is_diagonal():
-        entries = [sp.simplify(hessian[i, i]) for i in range(n)]
+        entries = [simplified(hessian[i, i]) for i in range(n)]
         if all(e.is_positive for e in entries):
             return True, True, ("Hessian of Psi^lambda on R_+^M is diagonal with positive "
                                 f"entries {entries}")
         if any(e.is_negative for e in entries):
             return False, False, f"Hessian of Psi^lambda has a negative diagonal entry {entries}"
         return None
-    minors = [sp.factor(sp.cancel(hessian[:k, :k].det())) for k in range(1, n + 1)]
+    # Berkowitz: division-free, so no intermediate cancellations of the rational entries
+    minors = [sp.factor(sp.cancel(hessian[:k, :k].det(method="berkowitz")))
+              for k in range(1, n + 1)]
     if all(m.is_positive for m in minors):
         return True, True, ("leading principal minors of the Hessian of Psi^lambda are positive "
                             "(Sylvester): " + "; ".join(map(str, minors)))

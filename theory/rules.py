@@ -21,8 +21,10 @@ from theory.symbols import (
     ALPHA,
     check_classes,
     class_probabilities,
+    memoised,
     odds_of,
     odds_symbols,
+    simplified,
 )
 
 
@@ -80,7 +82,7 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     """The shortest of a few equivalent forms (by ``count_ops``), for display."""
     candidates = [expr]
     cheap_only = sp.count_ops(expr) > TIDY_SIMPLIFY_LIMIT
-    for step in ((lambda e: e) if cheap_only else sp.simplify, sp.expand, lambda e: sp.powsimp(sp.expand(e)),
+    for step in ((lambda e: e) if cheap_only else simplified, sp.expand, lambda e: sp.powsimp(sp.expand(e)),
                  lambda e: sp.factor_terms(sp.expand(e)), lambda e: sp.expand_log(e, force=True),
                  lambda e: sp.powsimp(sp.expand(sp.expand_log(e, force=True)), force=True),
                  lambda e: sp.factor_terms(sp.powsimp(sp.expand(sp.expand_log(e, force=True)),
@@ -114,7 +116,12 @@ def simplify_on_simplex(expr: sp.Expr, eta: Sequence[sp.Symbol]) -> sp.Expr:
     """Simplify using ``sum_z eta_z = 1`` where that sum appears, then tidy."""
     total = sp.Add(*eta)
     expr = sp.expand(expr).subs(total, 1)
-    return tidy(sp.simplify(expr))
+    return tidy(simplified(expr))
+
+
+#: Derived losses kept per (generator, tidy): they are a pure function of these, and the
+#: claims derive the same catalogue rules many times (tidying is the slow part).
+RULE_CACHE_SIZE = 512
 
 
 def induced_rule(psi: Generator, *, name: str | None = None, tidy_losses: bool = True) -> ScoringRule:
@@ -126,6 +133,12 @@ def induced_rule(psi: Generator, *, name: str | None = None, tidy_losses: bool =
     if psi.kind != "asymmetric":
         raise InputError("psi", "Eq. 6 takes an asymmetric generator Psi(rho); "
                          "use symmetric_rule for a Phi on the simplex")
+    return ScoringRule(name or psi.name, "asymmetric", _induced_losses(psi, tidy_losses),
+                       psi.parameters, psi)
+
+
+@memoised(RULE_CACHE_SIZE)
+def _induced_losses(psi: Generator, tidy_losses: bool) -> tuple[sp.Expr, ...]:
     rho = odds_symbols(psi.classes)
     grad = [sp.diff(psi.expr, r) for r in rho]
     losses_rho = [sp.Add(*[g * r for g, r in zip(grad, rho)]) - psi.expr] + [-g for g in grad]
@@ -134,7 +147,7 @@ def induced_rule(psi: Generator, *, name: str | None = None, tidy_losses: bool =
     losses = [l.subs(to_eta, simultaneous=True) for l in losses_rho]
     if tidy_losses and not psi.expr.atoms(AppliedUndef):
         losses = [tidy(l) for l in losses]
-    return ScoringRule(name or psi.name, "asymmetric", tuple(losses), psi.parameters, psi)
+    return tuple(losses)
 
 
 def symmetric_rule(phi: Generator, *, name: str | None = None, tidy_losses: bool = True) -> ScoringRule:
@@ -145,13 +158,19 @@ def symmetric_rule(phi: Generator, *, name: str | None = None, tidy_losses: bool
     if phi.kind != "symmetric":
         raise InputError("phi", "Eq. 8 takes a symmetric generator Phi(eta); "
                          "use induced_rule for an asymmetric Psi")
+    return ScoringRule(name or phi.name, "symmetric", _symmetric_losses(phi, tidy_losses),
+                       phi.parameters, phi)
+
+
+@memoised(RULE_CACHE_SIZE)
+def _symmetric_losses(phi: Generator, tidy_losses: bool) -> tuple[sp.Expr, ...]:
     eta = class_probabilities(phi.classes)
     grad = [sp.diff(phi.expr, e) for e in eta]
     common = sp.Add(*[g * e for g, e in zip(grad, eta)]) - phi.expr
     losses = [common - g for g in grad]
     if tidy_losses and not phi.expr.atoms(AppliedUndef):
         losses = [simplify_on_simplex(l, eta) for l in losses]
-    return ScoringRule(name or phi.name, "symmetric", tuple(losses), phi.parameters, phi)
+    return tuple(losses)
 
 
 def generating_function(rule: ScoringRule) -> Generator:
@@ -166,8 +185,12 @@ def generating_function(rule: ScoringRule) -> Generator:
                      f"Psi^lambda[{rule.name}]")
 
 
+@memoised(RULE_CACHE_SIZE)
 def score_gradient(rule: ScoringRule) -> tuple[sp.Expr, ...]:
-    """``g^lambda(eta) = J lambda(eta)^T eta``, i.e. ``g_z = sum_j eta_j d lambda_j / d eta_z`` (Eq. 9)."""
+    """``g^lambda(eta) = J lambda(eta)^T eta``, i.e. ``g_z = sum_j eta_j d lambda_j / d eta_z`` (Eq. 9).
+
+    Memoised per rule (a rule is immutable): Lemma 10, Props 13, Remark 17 and the Theorem-9
+    certificates each need the gradient of the same rules."""
     eta = rule.eta
     return tuple(sp.Add(*[e * sp.diff(l, ez) for e, l in zip(eta, rule.losses)]) for ez in eta)
 

@@ -242,11 +242,45 @@ def _ps_norm(M: int, alpha: sp.Expr) -> sp.Expr:
     return catalogue.entry("pseudo_spherical").generator(M).expr.subs(ALPHA, alpha)
 
 
+def _ps_limits_hold(M: int) -> bool:
+    """Footnote 4 on classes ``0..M``: ``(||eta||_alpha - sum eta) / (alpha - 1) -> sum eta log eta
+    - (sum eta) log(sum eta)`` (the numerator vanishes at alpha = 1: the limit is its derivative
+    there, :func:`theory.limits.quotient_limit`) and ``||eta||_alpha -> sum eta``."""
+    eta = class_probabilities(M)
+    total = sp.Add(*eta)
+    norm = _ps_norm(M, ALPHA)
+    lim = limits.quotient_limit(norm - total, ALPHA, 1)
+    want = sp.Add(*[e * sp.log(e) for e in eta]) - total * sp.log(total)
+    unscaled = sp.limit(norm, ALPHA, 1)
+    return lim is not None and symbolic_zero(lim - want) and symbolic_zero(unscaled - total)
+
+
+def _ps_loss_limit_holds() -> bool:
+    """``lambda_1 - lambda_0 -> log(eta0/eta1)`` (the log score's) for the rule of
+    ``||eta||_alpha / (alpha - 1)``, M = 1.  By Eq. 8 ``lambda_1 - lambda_0 = d_0 Phi - d_1 Phi``,
+    so ``(alpha - 1)(lambda_1 - lambda_0) = d_0 ||eta||_alpha - d_1 ||eta||_alpha`` (proved on the
+    derived losses), which vanishes at alpha = 1: the limit is its alpha-derivative there."""
+    eta = class_probabilities(1)
+    norm = _ps_norm(1, ALPHA)
+    scaled_rule = symmetric_rule_of(norm / (ALPHA - 1), "pseudo_spherical / (alpha - 1)",
+                                    parameters=(ALPHA,))
+    numerator = sp.diff(norm, eta[0]) - sp.diff(norm, eta[1])
+    factored = symbolic_zero((ALPHA - 1) * (scaled_rule.losses[1] - scaled_rule.losses[0])
+                             - numerator)
+    lim = limits.quotient_limit(numerator, ALPHA, 1)
+    log_rule = catalogue.rule("log", 1)
+    return factored and lim is not None and \
+        symbolic_zero(lim - (log_rule.losses[1] - log_rule.losses[0]))
+
+
 def _ps_hessian_identity(M: int) -> bool:
     """For real alpha not in {0, 1}: Hess(||eta||_alpha / (alpha - 1)) equals
     s^(1/alpha - 2) B with s = sum eta^alpha, B = s diag(eta^(alpha-2)) - u u^T, u = eta^(alpha-1),
     and x^T B x = sum_{i<j} (eta_i eta_j)^(alpha-2) (eta_i x_j - eta_j x_i)^2 (Lagrange's
-    identity, i.e. Cauchy-Schwarz): both proved by sympy for symbolic alpha."""
+    identity, i.e. Cauchy-Schwarz): both proved by sympy for symbolic alpha.  Each residual is
+    first written with ``b**(x + y) = b**x b**y`` (``sympy.expand_power_exp``, valid for every
+    base and exponents), so that ``s^(1/alpha - 2)`` and ``s^(1/alpha) / s^2`` are the same
+    rational function of the powers ``s^(1/alpha)``, ``eta^alpha`` and the ``eta`` themselves."""
     a = REAL_ALPHA
     eta = class_probabilities(M)
     x = sp.symbols(f"x0:{M + 1}", real=True)
@@ -254,12 +288,12 @@ def _ps_hessian_identity(M: int) -> bool:
     hess = sp.hessian(_ps_norm(M, a) / (a - 1), eta)
     u = sp.Matrix([e ** (a - 1) for e in eta])
     B = s * sp.diag(*[e ** (a - 2) for e in eta]) - u * u.T
-    same = all(symbolic_zero(hess[i, j] - s ** (1 / a - 2) * B[i, j])
+    same = all(symbolic_zero(sp.expand_power_exp(hess[i, j] - s ** (1 / a - 2) * B[i, j]))
                for i in range(M + 1) for j in range(M + 1))
     xv = sp.Matrix(x)
     squares = sp.Add(*[(eta[i] * eta[j]) ** (a - 2) * (eta[i] * x[j] - eta[j] * x[i]) ** 2
                        for i in range(M + 1) for j in range(i + 1, M + 1)])
-    lagrange = symbolic_zero(sp.expand((xv.T * B * xv)[0, 0] - squares))
+    lagrange = symbolic_zero(sp.expand_power_exp(sp.expand((xv.T * B * xv)[0, 0] - squares)))
     return same and lagrange and bool((s ** (1 / a - 2)).is_positive)
 
 
@@ -278,20 +312,7 @@ def check_ps_range() -> Outcome:
     kept in the details): a flaw of a restatement that drops it, not of the paper.
     """
     # 1. the reading: the alpha -> 1 limits that footnote 4 states
-    limits_ok = True
-    for M in (1, 2):
-        eta = class_probabilities(M)
-        total = sp.Add(*eta)
-        norm = _ps_norm(M, ALPHA)
-        lim = sp.limit((norm - total) / (ALPHA - 1), ALPHA, 1)
-        want = sp.Add(*[e * sp.log(e) for e in eta]) - total * sp.log(total)
-        unscaled = sp.limit(norm, ALPHA, 1)
-        limits_ok &= symbolic_zero(lim - want) and symbolic_zero(unscaled - total)
-    scaled_rule = symmetric_rule_of(_ps_norm(1, ALPHA) / (ALPHA - 1), "pseudo_spherical / "
-                                    "(alpha - 1)", parameters=(ALPHA,))
-    log_rule = catalogue.rule("log", 1)
-    diff = sp.limit(scaled_rule.losses[1] - scaled_rule.losses[0], ALPHA, 1)
-    limits_ok &= symbolic_zero(diff - (log_rule.losses[1] - log_rule.losses[0]))
+    limits_ok = all(_ps_limits_hold(M) for M in (1, 2)) and _ps_loss_limit_holds()
     limit_text = ("(Phi - (sum eta)/(alpha - 1)) -> sum eta log eta - (sum eta) log(sum eta) "
                   "(the log score's generator on the simplex; a linear term changes no loss "
                   "difference) for M = 1, 2, and lambda_1 - lambda_0 -> log(eta0/eta1), the log "

@@ -32,11 +32,11 @@ def as_probabilities(p: object, name: str, *, ndim: int, normalize: bool = False
         raise InputError(name, f"must be an {what}, got {p!r}") from None
     if arr.ndim != ndim or arr.size == 0:
         raise InputError(name, f"must be a non-empty {ndim}-D array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(name, "entries must be finite numbers (found NaN or inf)")
-    if np.any(arr < 0):
-        raise InputError(name, f"probabilities must be >= 0 (found {float(arr[arr < 0][0])!r})")
+    if not arr.min() >= 0:  # NaN, -inf or a negative entry
+        _check_entries(arr, name)
     total = float(arr.sum())
+    if not math.isfinite(total):  # +inf (or a sum that overflows)
+        _check_entries(arr, name)
     if normalize:
         if total <= 0:
             raise InputError(name, "cannot normalise: the entries sum to 0")
@@ -45,6 +45,15 @@ def as_probabilities(p: object, name: str, *, ndim: int, normalize: bool = False
         raise InputError(name, f"probabilities must sum to 1 (off by {total - 1.0:.3g}; "
                          "pass normalize=True to rescale)")
     return arr
+
+
+def _check_entries(arr: np.ndarray, name: str) -> None:
+    """Raise on NaN or infinite entries, then on negative ones (the checks of
+    :func:`as_probabilities`, run in full only where its quick tests failed)."""
+    if not np.all(np.isfinite(arr)):
+        raise InputError(name, "entries must be finite numbers (found NaN or inf)")
+    if np.any(arr < 0):
+        raise InputError(name, f"probabilities must be >= 0 (found {float(arr[arr < 0][0])!r})")
 
 
 def as_pair(q1: object, q0: object, *, normalize: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -18,9 +18,10 @@ def kl(q1: object, q0: object, *, normalize: bool = False) -> float:
     """``D(q1 || q0) = E_q1[log q1/q0]`` (``inf`` if ``q1`` puts mass where ``q0`` has none)."""
     a, b = as_pair(q1, q0, normalize=normalize)
     keep = a > 0
-    if np.any(b[keep] == 0):
+    p, q = a[keep], b[keep]
+    if not q.all():
         return math.inf
-    return float(np.sum(a[keep] * (np.log(a[keep]) - np.log(b[keep]))))
+    return float((p * (np.log(p) - np.log(q))).sum())
 
 
 def chi2(q1: object, q0: object, *, normalize: bool = False) -> float:

@@ -280,7 +280,7 @@ def _configurations(p0: np.ndarray, r0: np.ndarray, slots: int) -> tuple[np.ndar
 def _types(p0: np.ndarray, r0: np.ndarray, slots: int) -> tuple[np.ndarray, np.ndarray]:
     """``(log multinomial weight, sum of r)`` for every type class of ``x_{2:K}``."""
     counts = enumeration.type_counts(p0.size, slots)
-    return enumeration.log_multinomial(counts, np.log(p0)), counts @ r0
+    return enumeration.log_type_probabilities(p0.size, slots, np.log(p0)), counts @ r0
 
 
 def _exact_weights(p0: np.ndarray, r0: np.ndarray, slots: int, method: str):

@@ -14,9 +14,10 @@ The integrals are taken in ``u = log t`` by composite Gauss-Legendre quadrature 
 ``PANEL_WIDTH``; order ``FINE`` against order ``COARSE`` gives the error estimate).  ``phi_0^{K-1}``
 is formed as ``exp((K-1) log1p(-c_0))`` with ``c_0 = sum_x q_0(x)(1 - e^{-t r(x)})`` computed by
 ``expm1``: forming ``phi_0`` first and raising it to the power ``K - 1`` would amplify its rounding
-error ``K`` times (``1e-10`` relative at ``K = 10^6``).  Nodes are processed in blocks, so memory is
-``O(n)`` in the alphabet size.  With ``dps`` set, the log moment (Frullani) is evaluated with
-mpmath; the power moments run in float64 only (their mpmath values come from type classes).
+error ``K`` times (``1e-10`` relative at ``K = 10^6``).  Nodes are processed in blocks of about
+``CELLS / n``, so memory is ``O(CELLS + BLOCK n)`` for an alphabet of size ``n``.  With ``dps``
+set, the log moment (Frullani) is evaluated with mpmath; the power moments run in float64 only
+(their mpmath values come from type classes).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import mpmath as mp
 import numpy as np
@@ -31,8 +33,11 @@ import numpy as np
 #: Width (in ``u = log t``) of a quadrature panel, and the Gauss-Legendre orders compared.
 PANEL_WIDTH = 2.0
 FINE, COARSE = 20, 12
-#: Nodes evaluated at once (memory ``BLOCK * n`` floats).
+#: Nodes summed at once (the quadrature sums ``BLOCK`` weighted nodes at a time).
 BLOCK = 64
+#: Integrand cells held at once: ``max(BLOCK, CELLS / n)`` nodes (a multiple of ``BLOCK``) for an
+#: alphabet of ``n`` letters, so memory ``O(CELLS + BLOCK n)`` floats.
+CELLS = 2 ** 16
 #: Integrands are cut where they fall below this (relative) size.
 CUTOFF = 1e-18
 
@@ -66,35 +71,64 @@ class Integral:
     error: float
 
 
-def _nodes(lo: float, hi: float, order: int) -> tuple[np.ndarray, np.ndarray]:
+@cache
+def gauss_legendre(order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the ``order``-point Gauss-Legendre rule on ``[-1, 1]`` (read-only)."""
+    x, w = np.polynomial.legendre.leggauss(order)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
+def _panels(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Midpoints and half-widths of the panels (width at most ``PANEL_WIDTH``) of ``[lo, hi]``."""
     panels = max(1, math.ceil((hi - lo) / PANEL_WIDTH))
     edges = np.linspace(lo, hi, panels + 1)
-    x, w = np.polynomial.legendre.leggauss(order)
-    half = (edges[1:] - edges[:-1]) / 2
-    mid = (edges[1:] + edges[:-1]) / 2
+    return (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
+
+
+def _nodes(mid: np.ndarray, half: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Composite rule over the panels ``mid +- half``: ``order`` nodes each (nodes and weights,
+    panel by panel)."""
+    x, w = gauss_legendre(order)
     return (mid[:, None] + half[:, None] * x).ravel(), (half[:, None] * w).ravel()
 
 
+def _evaluate(integrand: Callable[[np.ndarray], np.ndarray], u: np.ndarray,
+              letters: int) -> np.ndarray:
+    """``integrand(u)`` at every node, ``CELLS / letters`` nodes (a multiple of ``BLOCK``) a call."""
+    step = BLOCK * max(1, CELLS // (BLOCK * max(letters, 1)))
+    if u.size <= step:
+        return integrand(u)
+    return np.concatenate([integrand(u[start:start + step]) for start in range(0, u.size, step)])
+
+
+def _blocked_dot(w: np.ndarray, f: np.ndarray) -> float:
+    """``sum_j w_j f_j``, summed ``BLOCK`` terms at a time (the order of the sums is fixed)."""
+    total = 0.0
+    for start in range(0, w.size, BLOCK):
+        total += float(np.dot(w[start:start + BLOCK], f[start:start + BLOCK]))
+    return total
+
+
 def _quadrature(integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
-                floor: float = 0.0) -> Integral:
+                floor: float = 0.0, letters: int = 1) -> Integral:
     """``int_lo^hi integrand(u) du``: order ``FINE``, with error ``|fine - coarse|`` plus rounding.
 
-    Rounding: each node carries a relative error of a few ``eps`` (``phi^{K-1}`` adds at most
-    ``(K-1)|log phi| eps`` where it is above ``e^{-45}``), so the sum carries ``64 eps
-    int |integrand|``; ``floor`` adds ``64 eps floor`` per unit of ``u`` for integrands formed as a
-    difference of two terms of size ``floor`` (the Frullani integrand)."""
-    values, magnitude = [], 0.0
-    for order in (FINE, COARSE):
-        u, w = _nodes(lo, hi, order)
-        total = 0.0
-        for start in range(0, u.size, BLOCK):
-            f = integrand(u[start:start + BLOCK])
-            total += float(np.dot(w[start:start + BLOCK], f))
-            if order == FINE:
-                magnitude += float(np.dot(w[start:start + BLOCK], np.abs(f)))
-        values.append(total)
+    ``letters``: the alphabet size (the integrand's cost per node; it sets how many nodes are
+    evaluated at once).  Rounding: each node carries a relative error of a few ``eps``
+    (``phi^{K-1}`` adds at most ``(K-1)|log phi| eps`` where it is above ``e^{-45}``), so the sum
+    carries ``64 eps int |integrand|``; ``floor`` adds ``64 eps floor`` per unit of ``u`` for
+    integrands formed as a difference of two terms of size ``floor`` (the Frullani integrand)."""
+    mid, half = _panels(lo, hi)
+    u_fine, w_fine = _nodes(mid, half, FINE)
+    u_coarse, w_coarse = _nodes(mid, half, COARSE)
+    f = _evaluate(integrand, np.concatenate([u_fine, u_coarse]), letters)
+    f_fine, f_coarse = f[:u_fine.size], f[u_fine.size:]
+    value = _blocked_dot(w_fine, f_fine)
+    magnitude = _blocked_dot(w_fine, np.abs(f_fine))
     rounding = 64 * np.finfo(float).eps * (magnitude + (hi - lo) * floor)
-    return Integral(values[0], float(abs(values[0] - values[1]) + rounding))
+    return Integral(value, float(abs(value - _blocked_dot(w_coarse, f_coarse)) + rounding))
 
 
 def _log_phi(slots: Slots, t: np.ndarray) -> np.ndarray:
@@ -111,6 +145,11 @@ def _log_phi(slots: Slots, t: np.ndarray) -> np.ndarray:
 def _normalised(slots: Slots) -> Slots:
     """The law of the slots drawn from ``q0``: weights rescaled to sum to 1 exactly in value."""
     return Slots(slots.weights / slots.mass, slots.values)
+
+
+def _letters(first: Slots, rest: Slots) -> int:
+    """The larger alphabet of the two slot laws (the integrands' cost per node)."""
+    return max(first.values.size, rest.values.size)
 
 
 def _rate(nu: float, first: Slots) -> float:
@@ -153,7 +192,7 @@ def expected_log(nu: float, first: Slots, rest: Slots, K: int, first_slots: int 
         exponent = -t * nu + first_slots * _log_phi(first, t) + (K - 1) * log_rest
         return m * (np.expm1(-t) - np.expm1(exponent))
 
-    return _quadrature(integrand, lo, hi, m)
+    return _quadrature(integrand, lo, hi, m, letters=_letters(first, rest))
 
 
 def expected_inverse_power(nu: float, s: float, first: Slots, rest: Slots, K: int, *,
@@ -199,7 +238,7 @@ def expected_inverse_power(nu: float, s: float, first: Slots, rest: Slots, K: in
             total += constant * np.exp(common + log_first + (K - 1) * log_rest)
         return total
 
-    body = _quadrature(integrand, lo, hi)
+    body = _quadrature(integrand, lo, hi, letters=_letters(first, rest))
     return Integral(body.value, body.error + truncation)
 
 
@@ -227,7 +266,7 @@ def expected_fractional_power(nu: float, s: float, first: Slots, rest: Slots, K:
         exponent = -np.outer(t, first.values) - (t * nu - (K - 1) * log_rest)[:, None]
         return coef * np.exp(-s * u) * (-np.expm1(exponent) @ wa)
 
-    body = _quadrature(integrand, lo, hi)
+    body = _quadrature(integrand, lo, hi, letters=_letters(first, rest))
     tail = coef * float(wa.sum()) * math.exp(-s * hi) / s
     return Integral(body.value + tail, body.error)
 

@@ -220,8 +220,9 @@ def _types(name, alpha, split: Split, K, nu, dps) -> Result:
     log_p0 = np.log(split.p0)
     for weight, law, integrand in _general_terms(name, anchored, "numpy"):
         noise = law.startswith("q0(x1")
-        counts = enumeration.type_counts(split.p0.size, K if noise else K - 1)
-        log_w = enumeration.log_multinomial(counts, log_p0)
+        slots = K if noise else K - 1
+        counts = enumeration.type_counts(split.p0.size, slots)
+        log_w = enumeration.log_type_probabilities(split.p0.size, slots, log_p0)
         w = np.exp(log_w - log_w.max())
         w /= w.sum()
         agg = _aggregates(split.r0, counts, alpha)
