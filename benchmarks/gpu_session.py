@@ -672,7 +672,9 @@ def report(sess: Session, cfg: SweepConfig) -> None:
         done, _ = load_units(cfg, out_dir)
         if not done:
             return
-        res = write_report(cfg, out_dir, plots=True)
+        # the targets (CPU Monte Carlo, minutes) are added afterwards with bench
+        # --summarize-only: device time is for training
+        res = write_report(cfg, out_dir, plots=True, targets=False)
         with tarfile.open(sess.out / "results.tar", "a") as tar:
             for path in sorted(out_dir.iterdir()):
                 if path.is_file():

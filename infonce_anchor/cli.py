@@ -1,4 +1,5 @@
-"""Command line: ``infonce-anchor verify | tables | rule | kjs | divergence | bounds | train``.
+"""Command line: ``infonce-anchor verify | tables | rule | kjs | divergence | bounds | envelope |
+train``.
 
 Every command has ``--json``; bad input prints one line ``error: <argument>: <rule>`` on stderr
 and exits with status 2.
@@ -80,9 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args)
         if args.command == "tables":
             return _tables(args)
-        if args.command in ("kjs", "divergence", "bounds"):
+        if args.command in ("kjs", "divergence", "bounds", "envelope"):
             handler = {"kjs": exact_cli.kjs, "divergence": exact_cli.divergence,
-                       "bounds": exact_cli.bounds_table}[args.command]
+                       "bounds": exact_cli.bounds_table,
+                       "envelope": exact_cli.envelope_table}[args.command]
             return handler(args)
         if args.command == "train":
             return train_cli.train(args)

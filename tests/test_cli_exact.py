@@ -117,3 +117,100 @@ def test_unnormalised_input_names_the_command_line_flag(capsys, command):
     rc, out, _ = run(capsys, *command, "--q1", "0.5,0.3,0.3", "--q0", "0.5,0.5,0.2",
                      "--normalize", "--json")
     assert rc == 0 and json.loads(out)
+
+
+# --------------------------------------------------------------------- envelope (Thm 2 corrected)
+def _envelope_bits(K: int) -> float:
+    """U_K(2 bits) = log K - E log(1 + Bin(K-1, 1/4)), term by term (independent of numerics)."""
+    e_log = sum(math.comb(K - 1, j) * 0.25**j * 0.75 ** (K - 1 - j) * math.log(1 + j)
+                for j in range(K))
+    return (math.log(K) - e_log) / math.log(2)
+
+
+def test_envelope_text_prints_every_number_with_its_unit(capsys):
+    rc, out, _ = run(capsys, "envelope", "--D", "2", "--unit", "bits", "--K", "4,64")
+    assert rc == 0
+    for K in (4, 64):
+        assert f"K = {K}:" in out and f"{_envelope_bits(K):.10g} bits" in out
+        assert f"{2 - math.log2(1 + 3 / K):.10g} bits" in out  # Thm 2's expression
+    assert "not an upper bound" in out and "conjecture" in out
+    numbers = [line for line in out.splitlines() if line.startswith("  ")]
+    assert len(numbers) == 10 and all(line.endswith(" bits") or "(below U_K(D)" in line
+                                      for line in numbers)
+    assert "nats" not in out
+
+
+def test_envelope_json_has_nats_and_bits(capsys):
+    rc, out, _ = run(capsys, "envelope", "--D", "2", "--unit", "bits", "--K", "4,64", "--json")
+    assert rc == 0
+    d = json.loads(out)
+    assert d["D_bits"] == 2 and d["D_nats"] == pytest.approx(2 * math.log(2), rel=1e-15)
+    for row in d["rows"]:
+        K = row["K"]
+        assert row["envelope_bits"] == pytest.approx(_envelope_bits(K), rel=1e-13)
+        assert row["envelope_nats"] == pytest.approx(_envelope_bits(K) * math.log(2), rel=1e-13)
+        assert row["closed_form_upper_bound_bits"] == pytest.approx(
+            2 + math.log2(1 - 0.75**K), rel=1e-13)
+        assert row["thm2_bound_bits"] == pytest.approx(2 - math.log2(1 + 3 / K), rel=1e-13)
+        assert row["prop1_bound_bits"] == 2.0 and row["infimum_nats"] == 0.0
+        assert row["thm2_bound_bits"] < row["envelope_bits"] < row["closed_form_upper_bound_bits"]
+        assert "search" not in row
+
+
+def test_envelope_in_nats_and_with_a_search(capsys):
+    rc, out, _ = run(capsys, "envelope", "--D", "1.5", "--K", "3", "--search", "--json")
+    assert rc == 0
+    d = json.loads(out)
+    assert d["unit_given"] == "nats" and d["D_nats"] == 1.5
+    found = d["rows"][0]["search"]
+    assert found["kl_nats"] == pytest.approx(1.5, abs=1e-7)
+    assert found["excess_nats"] <= 1e-12  # never above U_K at the pair's KL
+    assert found["kjs_nats"] == pytest.approx(d["rows"][0]["envelope_nats"], abs=1e-6)
+    rc, out, _ = run(capsys, "envelope", "--D", "1.5", "--K", "3", "--search")
+    assert rc == 0 and "search (" in out and "best D_KJS" in out
+
+
+@pytest.mark.parametrize("argv, argument", [
+    (("--D", "0", "--K", "4"), "--D"),
+    (("--D", "-1", "--K", "4"), "--D"),
+    (("--D", "two", "--K", "4"), "--D"),
+    (("--D", "nan", "--K", "4"), "--D"),
+    (("--D", "inf", "--K", "4"), "--D"),
+    (("--D", "2", "--K", "0"), "--K"),
+    (("--D", "2", "--K", "2.5"), "--K"),
+    (("--D", "2", "--K", "4", "--unit", "furlongs"), "--unit"),
+])
+def test_envelope_bad_input_is_one_error_line(capsys, argv, argument):
+    rc, out, err = run(capsys, "envelope", *argv)
+    assert rc == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {argument}:"), err
+
+
+def test_bounds_has_the_envelope_and_the_chi2_lower_bound(capsys, tmp_path):
+    plot = tmp_path / "b.png"
+    rc, out, _ = run(capsys, "bounds", *Q, "--K", "1,2,4,...,64", "--plot", str(plot), "--json")
+    assert rc == 0 and plot.stat().st_size > 1000
+    q1, q0 = (0.5, 0.3, 0.2), (0.2, 0.3, 0.5)
+    D = sum(a * math.log(a / b) for a, b in zip(q1, q0))
+    chi2 = sum(a * a / b for a, b in zip(q1, q0)) - 1
+    p = math.exp(-D)
+    for r in json.loads(out)["rows"]:
+        K = r["K"]
+        e_log = sum(math.comb(K - 1, j) * p**j * (1 - p) ** (K - 1 - j) * math.log(1 + j)
+                    for j in range(K))
+        assert r["envelope_nats"] == pytest.approx(math.log(K) - e_log, rel=1e-12, abs=1e-15)
+        assert r["chi2_lower_bound_nats"] == pytest.approx(D - math.log1p(chi2 / K), rel=1e-12)
+        slack = r["error_estimate_nats"]
+        assert r["chi2_lower_bound_nats"] <= r["kjs_nats"] + slack
+        assert r["kjs_nats"] <= r["envelope_nats"] + slack
+    rc, out, _ = run(capsys, "bounds", *Q, "--K", "2,4", "--no-plot")
+    assert rc == 0 and "U_K(KL)" in out and "chi2 lower" in out
+
+
+def test_bounds_without_q1_absolutely_continuous_has_no_envelope(capsys):
+    rc, out, _ = run(capsys, "bounds", "--q1", "0.5,0.5,0", "--q0", "0,0.5,0.5", "--K", "2,4",
+                     "--no-plot", "--json")
+    assert rc == 0
+    rows = json.loads(out)["rows"]
+    assert all(r["envelope_nats"] is None and r["chi2_lower_bound_nats"] is None for r in rows)

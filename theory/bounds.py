@@ -1,19 +1,26 @@
-"""The paper's bounds as expressions (Prop 1, Thm 2, Thm 7, Eq. 5), in nats.
+"""The paper's bounds as expressions (Prop 1, Thm 2, Thm 7, Eq. 5), in nats, and Thm 2
+corrected (the envelope ``U_K(D)``, its closed-form upper bound, the chi^2 lower bound).
 
 Symbols: ``D = D(q1||q0)``; ``K`` slots; ``beta = lim nu/K``; ``Elogr = E_{q1}[log r]`` and
-``Er = E_{q0}[r]`` for a critic ``r``.  Bits appear only in :func:`thm2_bound_bits`, for the
-paper's numeric examples.
+``Er = E_{q0}[r]`` for a critic ``r``; ``p = e^{-D}``; ``chi2 = chi^2(q1||q0)``.  Bits appear
+only in :func:`thm2_bound_bits`, for the paper's numeric examples.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy as sp
+
+from theory.errors import require_int
 
 D = sp.Symbol("D", nonnegative=True)
 K = sp.Symbol("K", positive=True)
 BETA = sp.Symbol("beta", nonnegative=True)
 E_LOG_R = sp.Symbol("Elogr", real=True)
 E_R = sp.Symbol("Er", positive=True)
+P = sp.Symbol("p", positive=True)
+CHI2 = sp.Symbol("chi2", nonnegative=True)
 
 
 def dv(elogr: sp.Expr = E_LOG_R, er: sp.Expr = E_R) -> sp.Expr:
@@ -68,3 +75,39 @@ def anchored_log_objective_lln(k: sp.Expr, nu: sp.Expr, elogr: sp.Expr = E_LOG_R
     large numbers, ``r(x_1)`` negligible against the sum): the heuristic behind Thm 7."""
     total = nu + k * er
     return k / (k + nu) * (elogr - sp.log(total)) + nu / (k + nu) * (sp.log(nu) - sp.log(total))
+
+
+# ------------------------------------------------------------------------- Thm 2 corrected
+def binomial_expectation(g: Callable[[int], sp.Expr], n: object, p: sp.Expr = P) -> sp.Expr:
+    """``E g(B)``, ``B ~ Bin(n, p)``, as the finite sum ``sum_j C(n, j) p^j (1-p)^(n-j) g(j)``
+    (explicit integer ``n >= 0``)."""
+    n_ = require_int(n, "n", minimum=0)
+    return sp.Add(*[sp.binomial(n_, j) * p**j * (1 - p) ** (n_ - j) * g(j)
+                    for j in range(n_ + 1)])
+
+
+def kjs_envelope_in_p(k: object, p: sp.Expr = P) -> sp.Expr:
+    """``U_K = log K - E log(1 + B)``, ``B ~ Bin(K-1, p)``, ``p = e^{-D}``: ``D_KJS`` of every
+    pair whose ratio ``q1/q0`` is constant on ``supp q1`` (Thm 2 corrected, Sec. 2.2), a
+    polynomial in ``p`` with logarithmic coefficients (explicit integer ``K >= 1``)."""
+    k_ = require_int(k, "K")
+    return sp.log(k_) - binomial_expectation(lambda j: sp.log(1 + j), k_ - 1, p)
+
+
+def kjs_envelope(k: object, d: sp.Expr = D) -> sp.Expr:
+    """``U_K(D) = log K - E log(1 + Bin(K-1, e^{-D}))`` (nats; explicit integer ``K``): the
+    largest ``D_KJS`` at ``KL(q1||q0) = D`` found (conjectured the supremum), attained by
+    pairs with constant ratio on ``supp q1`` (Thm 2 corrected, Sec. 2.2)."""
+    return kjs_envelope_in_p(k, sp.exp(-d))
+
+
+def envelope_upper_bound(d: sp.Expr = D, k: sp.Expr = K) -> sp.Expr:
+    """``D + log(1 - (1 - e^{-D})^K)``: ``U_K(D) <=`` this ``< min{log K, D}``, from
+    ``E[1/(1+B)] = (1 - (1-p)^K)/(K p)`` and Jensen (Thm 2 corrected)."""
+    return d + sp.log(1 - (1 - sp.exp(-d)) ** k)
+
+
+def chi2_lower_bound(d: sp.Expr = D, chi2: sp.Expr = CHI2, k: sp.Expr = K) -> sp.Expr:
+    """``D - log(1 + chi^2(q1||q0)/K) <= D_KJS`` for ``q1 << q0`` (Jensen on
+    ``D_KJS = D - E log((1/K) sum_i r(x_i))``; Thm 2 corrected)."""
+    return d - sp.log(1 + chi2 / k)

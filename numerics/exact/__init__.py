@@ -5,7 +5,8 @@ Modules: :mod:`~numerics.exact.units` (nats / bits), :mod:`~numerics.exact.resul
 chi^2, f, JS), :mod:`~numerics.exact.enumeration` and :mod:`~numerics.exact.laplace` (the
 expectations over ``K`` slots), :mod:`~numerics.exact.kjs` (D_KJS, Eq. 4),
 :mod:`~numerics.exact.objectives` (every scoring rule's population objective),
-:mod:`~numerics.exact.estimators` (Table 1 / Sec. 3.3 estimators) and
+:mod:`~numerics.exact.estimators` (Table 1 / Sec. 3.3 estimators),
+:mod:`~numerics.exact.envelope` (the range of D_KJS at fixed KL: Thm 2 corrected) and
 :mod:`~numerics.exact.mi` (joint tables ``p(x, y)``).
 """
 
