@@ -25,7 +25,7 @@ from theory.catalogue import ETA, INDEX, RHO, CatalogueEntry, IndexedBuilder
 from theory.errors import ImproperRuleError, InputError
 from theory.propriety import check_propriety
 from theory.rules import ScoringRule, tidy
-from theory.symbols import ALPHA, K_SYM, NU, symbolic_zero
+from theory.symbols import ALPHA, K_SYM, NU, memoised, symbolic_zero
 
 #: ``p_theta`` as an indexed base (``p[0] = nu``, ``p[i] = r(x_i)``) and its aggregates.
 #: The anchor weight ``nu`` when none is given: "In all experiments we set K = B - 1 and nu = 1
@@ -357,13 +357,15 @@ def critic_points(K: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]
     return tuple(sp.Symbol(f"s{i}", positive=True) for i in range(1, K + 1)), slot_symbols(K)
 
 
+@memoised(256)
 def pointwise_excess_risk(rule: ScoringRule, K: int, nu: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """``(L(r) - L(r*), L(r*))`` at one ``x_{1:K}``, as densities against ``prod_i q0(x_i)``.
 
     In the symbols of :func:`critic_points`: ``sum_z p(z) p(x|z)/prod q0 [lambda_z(eta_theta) -
     lambda_z(eta*)]`` with ``p(x|z)/prod q0 = s_z`` (1 for the anchor class).  Integrating
     against ``q0^K`` gives ``L^lambda_{K;nu}(r) - L^lambda_{K;nu}(r*)``; Thm 6 and Thm 19 say it
-    is a Bregman divergence (checked in ``theory.identities.thm6`` / ``thm19``).
+    is a Bregman divergence (checked in ``theory.identities.thm6`` / ``thm19``).  Memoised: the
+    gap and the optimum of the same rule are checked separately.
     """
     s, _ = critic_points(K)
     at_star = rule.at(true_posterior(K, nu, s))

@@ -39,6 +39,7 @@ from theory.symbols import (
     cancel_points,
     canonical,
     generic_function_of,
+    memoised,
     numeric_zero,
     simplex_substitution,
     symbolic_zero,
@@ -99,9 +100,11 @@ def _grad_at(expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[sp.E
     return [sp.diff(expr, v).subs(mapping, simultaneous=True) for v in variables]
 
 
+@memoised(256)
 def bregman(fn: sp.Expr, variables: Sequence[sp.Symbol], u: Sequence[sp.Expr],
             v: Sequence[sp.Expr]) -> sp.Expr:
-    """``B_F(u, v) = F(u) - F(v) - <grad F(v), u - v>`` for ``F = fn(variables)``."""
+    """``B_F(u, v) = F(u) - F(v) - <grad F(v), u - v>`` for ``F = fn(variables)`` (memoised: the
+    same divergence enters several identities)."""
     at = lambda p: fn.subs(dict(zip(variables, p)), simultaneous=True)
     grad = _grad_at(fn, variables, v)
     return at(u) - at(v) - sp.Add(*[g * (a - b) for g, a, b in zip(grad, u, v)])

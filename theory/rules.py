@@ -96,7 +96,15 @@ def tidy(expr: sp.Expr) -> sp.Expr:
             candidates.append(_partial_fractions_in_alpha(expr))
         except (sp.PolynomialError, NotImplementedError, TypeError):  # pragma: no cover
             pass
-    return min(candidates, key=lambda e: (sp.count_ops(e), len(str(e))))
+    return _shortest(candidates)
+
+
+def _shortest(candidates: Sequence[sp.Expr]) -> sp.Expr:
+    """The first candidate with the fewest ``count_ops``, ties broken by the shortest string
+    (the string is only printed for the tied candidates)."""
+    ops = [sp.count_ops(e) for e in candidates]
+    tied = [e for e, n in zip(candidates, ops) if n == min(ops)]
+    return tied[0] if len(tied) == 1 else min(tied, key=lambda e: len(str(e)))
 
 
 def _partial_fractions_in_alpha(expr: sp.Expr) -> sp.Expr:

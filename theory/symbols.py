@@ -189,10 +189,10 @@ def _split_logs(expr: sp.Expr) -> sp.Expr:
     """``expr`` with ``log(a b) = log(a) + log(b)``, ``log(a^k) = k log(a)`` applied where sympy
     knows the factors positive (``sympy.expand_log`` without ``force``: a valid identity).
 
-    Declined when a logarithm's argument is not known to be positive: sympy's ``cancel``
-    rewrites such arguments (``1 - x`` as ``-(x - 1)``) differently at different occurrences, and
-    the fast path is meant to prove what ``cancel`` proves, no more (so that the same checks
-    stay symbolic and the same stay numeric).
+    Declined when a logarithm's argument is not known to be positive: there the law does not
+    hold, and sympy's ``cancel`` rewrites such arguments (``1 - x`` as ``-(x - 1)``) differently
+    at different occurrences, so it can miss identities that a consistent reading would prove;
+    declining keeps the fast path from proving checks that ``cancel`` leaves to the numerics.
     """
     logs = expr.atoms(sp.log)
     if not logs:
