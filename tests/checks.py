@@ -8,6 +8,8 @@ fallback is independent of the code under test.  Either way the assertion can fa
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -108,3 +110,14 @@ def load_script(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def brute_kjs(q1: Sequence[float], q0: Sequence[float], K: int) -> float:
+    """D_KJS = I(Z; X_1..X_K), Z uniform on [K], X_Z ~ q1 and the others ~ q0, summed over
+    [n]^K (Thm 2's definition): a reference independent of ``numerics.exact``."""
+    total = 0.0
+    for xs in itertools.product(range(len(q1)), repeat=K):
+        cond = [math.prod(q1[x] if i == z else q0[x] for i, x in enumerate(xs)) for z in range(K)]
+        marginal = sum(cond) / K
+        total += sum(c / K * math.log(c / marginal) for c in cond if c > 0)
+    return total

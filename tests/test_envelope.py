@@ -26,6 +26,7 @@ from infonce_anchor.claims.catalogue import load
 from infonce_anchor.claims.registry import run_claim
 from numerics.exact import envelope as env
 from numerics.exact.kjs import kway_jsd
+from tests.checks import brute_kjs
 from theory import bounds
 from theory.errors import InputError
 
@@ -35,15 +36,6 @@ SHIPPED = ROOT / "infonce_anchor" / "shipped_results" / "envelope-search.json"
 
 
 # ------------------------------------------------------------------------ independent values
-def brute_kjs(q1, q0, K: int) -> float:
-    """``I(Z; X_{1:K})``, ``Z`` uniform on ``[K]``, ``X_Z ~ q1`` and the others ``~ q0``, summed
-    over ``[n]^K`` (Thm 2's definition of D_KJS)."""
-    total = 0.0
-    for xs in itertools.product(range(len(q1)), repeat=K):
-        cond = [math.prod(q1[x] if i == z else q0[x] for i, x in enumerate(xs)) for z in range(K)]
-        marginal = sum(cond) / K
-        total += sum(c / K * math.log(c / marginal) for c in cond if c > 0)
-    return total
 
 
 def direct_envelope(D: float, K: int, digits: int = 40) -> float:

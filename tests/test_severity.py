@@ -39,6 +39,7 @@ from infonce_anchor.claims.registry import (
     run_all,
 )
 from infonce_anchor.cli import main
+from tests.checks import brute_kjs
 
 #: The refuted claims and their rating, each from the paper's text:
 EXPECTED = {
@@ -104,15 +105,6 @@ def test_corrections_say_what_holds(results):
     assert "64" in c and "16" in c
 
 
-def _kjs(q1, q0, K: int) -> float:
-    """D_KJS = I(Z; X_1..X_K), Z uniform on [K], X_Z ~ q1 and the others ~ q0: summed over
-    [n]^K (Thm 2's definition)."""
-    total = 0.0
-    for xs in itertools.product(range(len(q1)), repeat=K):
-        cond = [math.prod(q1[x] if i == z else q0[x] for i, x in enumerate(xs)) for z in range(K)]
-        marginal = sum(cond) / K
-        total += sum(c / K * math.log(c / marginal) for c in cond if c > 0)
-    return total
 
 
 def test_thm2_c_correction_holds_by_brute_force():
@@ -125,7 +117,7 @@ def test_thm2_c_correction_holds_by_brute_force():
             q1, q0 = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
             D = float(np.sum(q1 * np.log(q1 / q0)))
             chi2 = float(np.sum(q1 ** 2 / q0) - 1)
-            kjs = _kjs(q1, q0, K)
+            kjs = brute_kjs(q1, q0, K)
             assert kjs <= min(math.log(K), D) + 1e-12
             assert kjs >= D - math.log1p(chi2 / K) - 1e-12
             below_expression += kjs < D - math.log((math.exp(D) - 1) / K + 1) - 1e-9
