@@ -104,12 +104,18 @@ class ClaimResult:
 
 REGISTRY: dict[str, Claim] = {}
 
-#: Checks measured slowest (seconds on the 2-core machine), started first when run in parallel.
-SLOW_FIRST: tuple[str, ...] = ("prop13", "thm9", "cor16", "thm18", "thm2.worst-case", "table4",
-                               "sec3.3.lee-shin", "sampled.anchor-mi", "sampled.infonce-kjs",
-                               "remark17", "sec3.3.mlinfonce",
-                               "thm19.a", "lemma10", "prop20", "table6",
-                               "table3.pseudo-spherical-range")
+#: Claims whose checks share work run in one worker, one after another, so that what the first
+#: derives (a topic module's memoised rules and Theorem-9 certificates, the torch import and
+#: its first kernels) serves the rest instead of being derived again in every worker.  A group
+#: is the check's topic module; every trained-critic (``sampled``) claim joins one group.
+SAMPLED_GROUP = "sampled (torch)"
+
+#: Seconds each group took run alone on the 2-core machine (``benchmarks/bench_verify.py``
+#: prints them); the largest groups start first, so that both workers stay busy to the end.
+GROUP_SECONDS: dict[str, float] = {
+    "infonce_anchor.claims.scoring_rules": 19.3, "infonce_anchor.claims.tables": 8.8,
+    SAMPLED_GROUP: 7.2, "infonce_anchor.claims.objectives": 7.8,
+    "infonce_anchor.claims.bounds": 3.0, "infonce_anchor.claims.estimators": 1.7}
 
 
 def _add(c: Claim) -> None:
@@ -165,6 +171,28 @@ def paper_order(claim_id: str) -> tuple[int, str]:
     return len(PAPER_ORDER), claim_id
 
 
+def work_group(c: Claim) -> str:
+    """The group of claims whose checks share work with ``c``'s (see :data:`GROUP_SECONDS`)."""
+    if c.layer == "sampled":
+        return SAMPLED_GROUP
+    return getattr(c.check, "__module__", None) or "-"
+
+
+def work_groups(claims: list[Claim]) -> list[list[Claim]]:
+    """``claims`` split by :func:`work_group`, the groups expected to take longest first
+    (longest-processing-time-first list scheduling); claims keep their order in a group."""
+    groups: dict[str, list[Claim]] = {}
+    for c in claims:
+        groups.setdefault(work_group(c), []).append(c)
+    order = sorted(groups, key=lambda g: -GROUP_SECONDS.get(g, 0.0))
+    return [groups[g] for g in order]
+
+
+def run_claims(claims: list[Claim]) -> list[ClaimResult]:
+    """Run the checks one after another (in one process: they share memoised work)."""
+    return [run_claim(c) for c in claims]
+
+
 def run_all(claims: list[Claim], *, workers: int = 1,
             progress: Callable[[ClaimResult], None] | None = None) -> list[ClaimResult]:
     """Run the checks (in ``workers`` processes when > 1); results in the order of ``claims``."""
@@ -174,18 +202,16 @@ def run_all(claims: list[Claim], *, workers: int = 1,
         if c.check is None:
             results[c.id] = run_claim(c)
     if workers > 1 and len(runnable) > 1:
-        # the slowest checks first keep both workers busy to the end
-        order = sorted(runnable, key=lambda c: SLOW_FIRST.index(c.id) if c.id in SLOW_FIRST
-                       else len(SLOW_FIRST))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        groups = work_groups(runnable)
+        with ProcessPoolExecutor(max_workers=min(workers, len(groups))) as pool:
             # a claim pickles with its check (module and name): a worker that starts afresh
             # imports that module, which registers it again; no lookup in the registry
-            futures = {pool.submit(run_claim, c): c.id for c in order}
+            futures = [pool.submit(run_claims, group) for group in groups]
             for fut in as_completed(futures):
-                res = fut.result()
-                results[res.claim.id] = res
-                if progress:
-                    progress(res)
+                for res in fut.result():
+                    results[res.claim.id] = res
+                    if progress:
+                        progress(res)
     else:
         for c in runnable:
             res = run_claim(c)
