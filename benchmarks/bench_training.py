@@ -1,7 +1,7 @@
 """Throughput of batched training runs (``train(..., runs=R)``) against the same ``R`` runs trained
 one after another with the same code (``R`` calls ``train(..., runs=1, seed=seed + r)``).
 
-Task: the correlated Gaussian of SPEC §7 (``GaussianSampler(dim=--dim, mi_nats=--mi)``), batch
+Task: the correlated Gaussian of Sec. 4.1 (``GaussianSampler(dim=--dim, mi_nats=--mi)``), batch
 ``B = --batch``, InfoNCE (``--estimator``), Adam at the paper's constant ``lr = 1e-4``, for
 ``--steps`` steps; critics: the joint critic (an MLP on ``[x, y]`` for all ``B^2`` pairs) and the
 separable critic (``g(x) . h(y)``), both with the paper's architecture (``--hidden 512``,

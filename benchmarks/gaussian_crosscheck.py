@@ -1,4 +1,4 @@
-"""Trained critics on Gaussians with known MI (SPEC §7): InfoNCE against the anchor's plug-in.
+"""Trained critics on Gaussians with known MI (Sec. 4.1): InfoNCE against the anchor's plug-in.
 
 For each MI level the script trains ``--runs`` critics per estimator (batched, seeds S..S+R-1)
 and prints, in nats and bits, the held-out estimate (mean and spread over runs) beside the true

@@ -324,25 +324,25 @@ def _print(result: dict, source: str) -> None:
     sel = [r for r in result["rows"] if r["source"] == source]
     if sel:
         print(f"{source} estimates, bits (bias = mean - true; MSE in bits^2):")
-        print(f"{'estimator':<28}{'critic':<10}{'B':>4}{'true':>7}{'mean':>8}{'bias':>8}"
+        print(f"{'estimator':<28}{'critic':<13}{'B':>4}{'true':>7}{'mean':>8}{'bias':>8}"
               f"{'sd':>7}{'MSE':>8}{'runs':>5}")
         for r in sel:
-            print(f"{r['label']:<28}{r['critic']:<10}{r['batch_size']:>4}{r['true_bits']:>7.2f}"
+            print(f"{r['label']:<28}{r['critic']:<13}{r['batch_size']:>4}{r['true_bits']:>7.2f}"
                   f"{r['mean_bits']:>8.3f}{r['bias_bits']:>+8.3f}{r['sd_bits']:>7.3f}"
                   f"{r['mse_bits2']:>8.3f}{r['runs']:>5}")
         print(f"overview, averaged over the levels ({source}):")
-        print(f"{'estimator':<28}{'critic':<10}{'B':>4}{'mean |bias| bits':>18}"
+        print(f"{'estimator':<28}{'critic':<13}{'B':>4}{'mean |bias| bits':>18}"
               f"{'mean MSE bits^2':>17}")
         for r in result["overview"]:
-            print(f"{r['label']:<28}{r['critic']:<10}{r['batch_size']:>4}"
+            print(f"{r['label']:<28}{r['critic']:<13}{r['batch_size']:>4}"
                   f"{r['mean_abs_bias_bits']:>18.3f}{r['mean_mse_bits2']:>17.3f}")
     kjs = [r for r in sel if r.get("bias_kjs_bits") is not None]
     if kjs:
         print(f"InfoNCE against its limit D_KJS(K), K = B - 1 ({source}, bits):")
-        print(f"{'estimator':<28}{'critic':<10}{'B':>4}{'true':>7}{'D_KJS':>8}{'+/-':>7}"
+        print(f"{'estimator':<28}{'critic':<13}{'B':>4}{'true':>7}{'D_KJS':>8}{'+/-':>7}"
               f"{'mean':>8}{'bias MI':>9}{'bias KJS':>10}")
         for r in kjs:
-            print(f"{r['label']:<28}{r['critic']:<10}{r['batch_size']:>4}{r['true_bits']:>7.2f}"
+            print(f"{r['label']:<28}{r['critic']:<13}{r['batch_size']:>4}{r['true_bits']:>7.2f}"
                   f"{r['kjs_bits']:>8.3f}{r['kjs_error_bar_bits']:>7.3f}{r['mean_bits']:>8.3f}"
                   f"{r['bias_bits']:>+9.3f}{r['bias_kjs_bits']:>+10.3f}")
     for p in result["plots"]:

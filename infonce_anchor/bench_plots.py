@@ -17,7 +17,8 @@ from numerics.bench.statistics import smooth
 from numerics.bench.summary import sweep_targets
 from numerics.exact.units import LN2
 
-COLOURS = {"joint": "tab:blue", "separable": "tab:orange", "bilinear": "tab:green"}
+COLOURS = {"joint": "tab:blue", "separable": "tab:orange", "bilinear": "tab:green",
+           "separable_pd": "tab:red"}
 KJS_COLOUR = "tab:purple"
 
 

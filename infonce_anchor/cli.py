@@ -1,5 +1,5 @@
 """Command line: ``infonce-anchor verify | tables | rule | kjs | divergence | bounds | envelope |
-train``.
+train | bench | ssl``.
 
 Every command has ``--json``; bad input prints one line ``error: <argument>: <rule>`` on stderr
 and exits with status 2.
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infonce_anchor import bench_cli, exact_cli, report, train_cli
+from infonce_anchor import bench_cli, exact_cli, report, ssl_cli, train_cli
 from infonce_anchor.claims.benchmark import ENV
 from infonce_anchor.claims.catalogue import select
 from infonce_anchor.claims.registry import run_all
@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     exact_cli.add_parsers(sub)
     train_cli.add_parser(sub)
     bench_cli.add_parser(sub)
+    ssl_cli.add_parser(sub)
     return p
 
 
@@ -90,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return train_cli.train(args)
         if args.command == "bench":
             return bench_cli.bench(args)
+        if args.command == "ssl":
+            return ssl_cli.ssl(args)
         return _rule(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

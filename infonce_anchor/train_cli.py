@@ -43,7 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "fdime_hellinger, infonce_anchor, power, pseudo_spherical, sym_inverse_log, "
                    "alpha_infonce, mlinfonce")
     t.add_argument("--critic", required=True, metavar="KIND",
-                   help="tabular | joint | separable | bilinear")
+                   help=" | ".join(CRITICS) + " (separable: log r = <g(x), h(y)>; "
+                   "separable_pd: r = <softplus(g(x)), softplus(h(y))>)")
     t.add_argument("--batch-size", required=True, metavar="B", help="pairs per batch (>= 2)")
     t.add_argument("--steps", required=True, metavar="N", help="Adam steps")
     t.add_argument("--seed", default="0", metavar="S", help="seed (integer >= 0, default 0); "

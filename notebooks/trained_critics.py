@@ -18,7 +18,7 @@
 # 2. tabular critics (one parameter per cell) trained with InfoNCE, InfoNCE-anchor (`nu = 1`),
 #    JS, DV, NWJ and SMILE (`tau = 5`) at `B = 4`: each estimator's held-out minibatch estimate
 #    next to its **exact population value at the learned critic**, the MI and `D_KJS`;
-# 3. a correlated Gaussian (SPEC §7, `d = 2`, `I = 1` nat) with a small MLP critic: InfoNCE at a
+# 3. a correlated Gaussian (Sec. 4.1, `d = 2`, `I = 1` nat) with a small MLP critic: InfoNCE at a
 #    small batch is capped by `log K` (and by `D_KJS`), the InfoNCE-anchor plug-in is not.
 #
 # **Transposition.** The slot losses contrast, in row `i` of the score matrix, the `y`'s for a fixed
@@ -208,7 +208,7 @@ save(fig, "trained_critics_1_tabular.png")
 # %% [markdown]
 # ## 3. A Gaussian with a neural critic: InfoNCE is capped near `log K`
 #
-# `x, eps ~ N(0, I_2)`, `y = rho x + sqrt(1 - rho^2) eps` with `I(X; Y) = 1` nat (SPEC §7 with
+# `x, eps ~ N(0, I_2)`, `y = rho x + sqrt(1 - rho^2) eps` with `I(X; Y) = 1` nat (Sec. 4.1 with
 # `d = 2`). A small joint critic (MLP on `[x, y]`, 2 hidden layers of 64 units), four runs at once,
 # trained for a few hundred steps at `B = 3` (`K = 2`, `log K = 0.69 < I`) and `B = 8`
 # (`K = 7`, `log K = 1.95 > I`).

@@ -49,8 +49,8 @@ def alpha_values(low: Fraction | int = 0, high: Fraction | int = 4, *, max_denom
                  exclude: tuple[Fraction | int, ...] = (0, 1)) -> st.SearchStrategy[Fraction]:
     """Rational ``alpha`` in the half-open interval ``(low, high]``, never in ``exclude``.
 
-    The defaults give values admissible for the power rules (``alpha`` not 0 or 1, SPEC section
-    6); ``alpha_values(low=1)`` gives the pseudo-spherical domain ``alpha > 1``.
+    The defaults give values admissible for the power rules (``alpha`` not 0 or 1, Tables
+    3-4); ``alpha_values(low=1)`` gives the pseudo-spherical domain ``alpha > 1``.
     """
     low, high = Fraction(low), Fraction(high)
     banned = {Fraction(x) for x in exclude}

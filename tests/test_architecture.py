@@ -16,10 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("theory", "numerics", "infonce_anchor")
 #: where an optional dependency starts: these may be imported inside a function
-OPTIONAL = ("torch", "tqdm", "matplotlib", "sklearn", "pyarrow", "jupytext", "dit")
+OPTIONAL = ("torch", "tqdm", "matplotlib", "sklearn", "pyarrow", "jupytext", "dit",
+            "threadpoolctl")
 #: modules that import torch (or matplotlib) at their top: a torch-free module (the CLI, the
 #: claims) may import them inside the function that needs them
-TORCH_LAYERS = ("numerics.neural", "numerics.bench", "infonce_anchor.bench_plots")
+TORCH_LAYERS = ("numerics.neural", "numerics.bench", "numerics.ssl", "infonce_anchor.bench_plots",
+                "infonce_anchor.ssl_report")
 
 
 def python_files(*tops: str) -> list[Path]:
@@ -66,7 +68,7 @@ def test_function_level_imports_only_start_optional_dependencies():
     bad = []
     for path in python_files(*PACKAGES):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        torch_layer = module.startswith(("numerics.neural", "numerics.bench"))
+        torch_layer = module.startswith(("numerics.neural", "numerics.bench", "numerics.ssl"))
         for line, name in _function_level_imports(path):
             optional = name.split(".")[0] in OPTIONAL
             starts_torch = not torch_layer and name.startswith(TORCH_LAYERS)

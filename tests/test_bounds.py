@@ -1,7 +1,7 @@
 """The bounds of Sec. 2-3 (Prop 1, Thm 2, Thm 7, Eq. 5), in nats unless labelled bits.
 
-References: SPEC section 2 (Table 1: DV, NWJ), section 4 (Thm 2 with the paper's numbers
-1.19... and 1.93... bits at D = 2 bits, Eq. 5) and closed forms derived by hand below.
+References: Table 1 (DV, NWJ), Sec. 2.2 (Thm 2 with the paper's numbers 1.19... and 1.93...
+bits at D = 2 bits), Sec. 3.2 (Eq. 5) and closed forms derived by hand below.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ PROPERTY = settings(max_examples=40, deadline=None)
 
 
 def eq5_by_hand(beta, elogr, er):
-    """Eq. 5 typed from SPEC section 4 in mpmath: E log r - (b+1) log(b/(b+1) + E r/(b+1))."""
+    """Eq. 5 typed from Sec. 3.2 in mpmath: E log r - (b+1) log(b/(b+1) + E r/(b+1))."""
     return elogr - (beta + 1) * mpmath.log(beta / (beta + 1) + er / (beta + 1))
 
 
@@ -39,7 +39,7 @@ def test_thm2_kl_term_never_exceeds_log_k():
 
 # ------------------------------------------------------------------------- Table 1 forms
 def test_dv_and_nwj_forms():
-    # SPEC section 2: DV = E_q1[log r] - log E_q0[r]; NWJ = E_q1[log r] - E_q0[r] + 1
+    # Table 1: DV = E_q1[log r] - log E_q0[r]; NWJ = E_q1[log r] - E_q0[r] + 1
     assert sp.expand(bounds.dv() - (E_LOG_R - sp.log(E_R))) == 0
     assert sp.expand(bounds.nwj() - (E_LOG_R - E_R + 1)) == 0
     # DV >= NWJ (log x <= x - 1), equality at E r = 1
@@ -70,7 +70,7 @@ def test_eq5_matches_spec_formula(beta, elogr, er):
 @PROPERTY
 @given(beta=st.floats(1e-3, 1e3), elogr=st.floats(-20, 20), er=st.floats(1e-3, 1e3))
 def test_eq5_is_nonincreasing_in_beta(beta, elogr, er):
-    # Sec. 3 / SPEC section 4: the bound is monotone in beta with DV (beta = 0) the tightest
+    # Sec. 3.2: the bound is monotone in beta with DV (beta = 0) the tightest
     with mpmath.workdps(40):
         b, e, x = mpmath.mpf(beta), mpmath.mpf(elogr), mpmath.mpf(er)
         numeric = mpmath.diff(lambda t: eq5_by_hand(t, e, x), b)
@@ -92,7 +92,7 @@ def test_eq5_is_thm7_rearranged():
 
 
 def test_thm7_limit_of_the_lln_objective():
-    # -L_{K;nu} + log(K)/(beta+1) with nu = beta K, K -> oo (SPEC section 4, Thm 7)
+    # -L_{K;nu} + log(K)/(beta+1) with nu = beta K, K -> oo (App. C, Thm 7)
     expr = bounds.anchored_log_objective_lln(K, BETA * K) + sp.log(K) / (BETA + 1)
     limit = sp.limit(expr, K, sp.oo)
     by_hand = BETA / (BETA + 1) * sp.log(BETA) + E_LOG_R / (BETA + 1) - sp.log(BETA + E_R)
@@ -102,7 +102,7 @@ def test_thm7_limit_of_the_lln_objective():
 
 # ---------------------------------------------------------------------------- Prop 1, Thm 2
 def test_thm2_paper_numbers_in_bits():
-    # SPEC section 4: with D = 2 bits the bound is 1.19... bits (K = 4), 1.93... bits (K = 64)
+    # Sec. 2.2: with D = 2 bits the bound is 1.19... bits (K = 4), 1.93... bits (K = 64)
     k4 = float(bounds.thm2_bound_bits(sp.Integer(2), sp.Integer(4)))
     k64 = float(bounds.thm2_bound_bits(sp.Integer(2), sp.Integer(64)))
     assert 1.19 <= k4 < 1.20

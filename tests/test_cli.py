@@ -1,7 +1,7 @@
 """The command line, run in-process through ``infonce_anchor.cli.main`` (``capsys`` captures).
 
-Reference values are written here from SPEC section 3 and 6 (the paper's Eq. 4, Eq. 6, Eq. 8 and
-Tables 3-7) or derived by hand in the comments, never taken from the code under test.  Only
+Reference values are written here from the paper's Sec. 3 and App. D.5, E.3 (Eq. 4, Eq. 6, Eq. 8
+and Tables 3-7) or derived by hand in the comments, never taken from the code under test.  Only
 ``--only`` subsets of ``verify`` run by default; the full report runs once, marked ``slow``.
 """
 
@@ -78,7 +78,7 @@ def close(a: sp.Expr, b: sp.Expr, values: dict[sp.Symbol, object]) -> bool:
 
 # ------------------------------------------------------------------------ reference rules
 def spec_symmetric_losses(name: str, eta: list[sp.Symbol], alpha: sp.Symbol) -> list[sp.Expr]:
-    """SPEC section 6, symmetric table: lambda_z(eta) as stated there (constants included)."""
+    """Table 4 (App. D.5): lambda_z(eta) with the constants Eq. 8 gives (which the table drops)."""
     M = len(eta) - 1
     if name == "log":
         return [-sp.log(e) for e in eta]
@@ -94,7 +94,7 @@ def spec_symmetric_losses(name: str, eta: list[sp.Symbol], alpha: sp.Symbol) -> 
 
 
 def eq6_binary_losses(name: str, eta: list[sp.Symbol], alpha: sp.Symbol) -> list[sp.Expr]:
-    """Eq. 6 worked by hand for the Psi of SPEC section 6, with rho = eta1/eta0:
+    """Eq. 6 worked by hand for the Psi of Table 3, with rho = eta1/eta0:
     lambda_0 = rho Psi'(rho) - Psi(rho), lambda_1 = -Psi'(rho).
 
     * Psi = rho log rho:   Psi' = log rho + 1        -> (rho, -log rho - 1)
@@ -156,7 +156,7 @@ def test_tables_with_zero_classes_is_one_error_line(capsys):
 
 
 def test_power_psi_at_alpha_one_is_one_error_line(capsys):
-    # (rho^a - rho)/(a(a-1)) divides by zero at a = 1 (SPEC section 6: alpha not in {0, 1})
+    # (rho^a - rho)/(a(a-1)) divides by zero at a = 1 (Table 3: alpha not in {0, 1})
     rc, out, err = run(capsys, "rule", "(rho**alpha-rho)/(alpha*(alpha-1))", "--asymmetric",
                        "--param", "alpha=1")
     _assert_one_error_line(rc, out, err)
@@ -239,7 +239,7 @@ def test_table3_lambda_strings_parse_with_listed_names_only(tables_json):
 
 
 def test_table3_log_rule_is_minus_log_eta(tables_json):
-    # SPEC section 6: the log rule (Phi = sum eta log eta) has lambda_z = -log(eta_z)
+    # Table 3: the log rule (Phi = sum eta log eta) has lambda_z = -log(eta_z)
     (log_rule,) = [r for r in tables_json["table3"]["rules"] if r["name"] == "log"]
     losses, local = parse_lambda(log_rule)
     for z, loss in enumerate(losses):
@@ -296,7 +296,7 @@ def _expr(text: str) -> sp.Expr:
 
 
 def test_table6_log_row_is_eq4(tables_json):
-    # SPEC section 3, Eq. 4: L = -(K/(K+nu)) E_{q1 q0..q0}[log(r(x1)/(nu + sum r))]
+    # Sec. 3, Eq. 4: L = -(K/(K+nu)) E_{q1 q0..q0}[log(r(x1)/(nu + sum r))]
     #                            -(nu/(K+nu)) E_{q0^K}[log(nu/(nu + sum r))],  P1 = nu + sum r
     row = _objective_rows(tables_json, "table6")["log"]
     K, nu, r1, P1 = AGG["K"], AGG["nu"], AGG["r1"], AGG["P1"]
@@ -310,7 +310,7 @@ def test_table6_log_row_is_eq4(tables_json):
 
 
 def test_table7_log_row_is_infonce(tables_json):
-    # SPEC section 3: nu = 0 gives InfoNCE, L = -E[log(r(x1) / sum_i r(x_i))], P1 = sum_i r
+    # Sec. 3 (after Eq. 4): nu = 0 gives InfoNCE, L = -E[log(r(x1) / sum_i r(x_i))], P1 = sum_i r
     row = _objective_rows(tables_json, "table7")["log"]
     assert row["nu"] == "0"
     (term,) = row["terms"]
@@ -321,7 +321,7 @@ def test_table7_log_row_is_infonce(tables_json):
 
 def test_table6_and_7_rows_are_the_spec_rules_at_the_model_posterior(tables_json):
     # the integrand of the q1 term is lambda_1(eta_theta) and that of the noise term
-    # lambda_0(eta_theta), eta_theta = p_theta / P1 (Eq. 3), written with the SPEC formulas in
+    # lambda_0(eta_theta), eta_theta = p_theta / P1 (Eq. 3), written with Table 4's formulas in
     # the aggregates P1, Palpha = sum p^alpha, Plog = sum log p of p_theta = (nu, r1..rK)
     # (Table 7: p_theta = (r1..rK), K classes).
     K, nu, r1, P1, Pa, Pl, a = (AGG[n] for n in ("K", "nu", "r1", "P1", "Palpha", "Plog",
@@ -353,7 +353,7 @@ def test_table6_and_7_rows_are_the_spec_rules_at_the_model_posterior(tables_json
 
 
 def test_table5_rows_are_the_spec_objectives_up_to_constants(tables_json):
-    # SPEC section 6 / Table 5 at nu = 1, up to the factor K/(K+1) and additive constants:
+    # Table 5 (App. E.3) at nu = 1, up to the factor K/(K+1) and additive constants:
     #   log:  E_q1[-log r] + E_q0[r];  power: E_q1[(r^(a-1) - 1)/(1-a)] + E_q0[r^a]/a;
     #   inverse log: E_q1[1/r] + E_q0[log r].  Compared through d/dr of each term.
     r, nu, K, a = AGG["r"], AGG["nu"], AGG["K"], AGG["alpha"]
@@ -508,7 +508,7 @@ def test_verify_only_eq5_writes_markdown(capsys, tmp_path):
     assert rc == 0
     text = path.read_text()
     assert text.startswith("# Claims report")
-    # Eq. 5's parts (SPEC section 4): DV at 0, NWJ at inf, monotone, bound; and the exact check
+    # Eq. 5's parts (Sec. 3.2): DV at 0, NWJ at inf, monotone, bound; and the exact check
     ids = [f"eq5.{c}" for c in "abcd"] + ["eq5.exact"]
     for claim_id in ids:
         assert f"`{claim_id}`" in text

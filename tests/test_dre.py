@@ -3,7 +3,7 @@
 The explicit-K objective (``dre_objective``) and the symbolic-K one (``general_objective``) are
 derived by different code paths; these tests make them agree after the aggregates of
 ``p_theta = (nu, r_1, ..., r_K)`` are written out.  InfoNCE, JS and Table 5 references are
-typed in from SPEC sections 2, 3 and 6.
+typed in from Table 1, Sec. 3 (Eq. 4) and Table 5.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_general_objective_matches_explicit_asymmetric(name, K):
 
 @pytest.mark.parametrize("name", ASYMMETRIC)
 def test_asymmetric_objective_is_table5_row(name):
-    # SPEC section 6 / Table 5 (per unit of the positive weight K/(K+nu), nu = 1, up to a
+    # Table 5 (App. E.3; per unit of the positive weight K/(K+nu), nu = 1, up to a
     # constant): log E_q1[-log r] + E_q0[r]; power E_q1[(r^(a-1) - 1)/(1-a)] + E_q0[r^a]/a;
     # inverse log E_q1[1/r] + E_q0[log r]
     r, a = dre.R, ALPHA
@@ -172,7 +172,7 @@ def test_log_objective_without_anchor_is_infonce(K):
     (term,) = objective.terms
     assert term.weight == 1 and term.sampling == dre.JOINT
     r = dre.slot_symbols(K)
-    # SPEC section 1: D_InfoNCE = E[log(r1 / ((1/K) sum r))]; the loss is -D_InfoNCE + log K
+    # Sec. 2.2: D_InfoNCE = E[log(r1 / ((1/K) sum r))]; the loss is -D_InfoNCE + log K
     infonce = sp.log(r[0] / (sp.Add(*r) / K))
     assert_zero(term.integrand - (-infonce + sp.log(K)))
     assert_zero(term.integrand + sp.log(r[0] / sp.Add(*r)))
@@ -180,7 +180,7 @@ def test_log_objective_without_anchor_is_infonce(K):
 
 @pytest.mark.parametrize("K", [1, 2, 3])
 def test_log_objective_is_eq4(K):
-    # Eq. 4 (SPEC section 3): -(K/(K+nu)) log(r1/(nu+sum r)) - (nu/(K+nu)) log(nu/(nu+sum r))
+    # Eq. 4 (Sec. 3): -(K/(K+nu)) log(r1/(nu+sum r)) - (nu/(K+nu)) log(nu/(nu+sum r))
     objective = dre.dre_objective(catalogue.rule("log", M=K), K, NU)
     r = dre.slot_symbols(K)
     total = NU + sp.Add(*r)

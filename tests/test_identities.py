@@ -77,8 +77,8 @@ def linear_rule(M: int):
 # ============================================================ negative controls (failures)
 @pytest.mark.parametrize("M", GENERIC_M)
 def test_lemma10_spec_sign_fails_generic(M):
-    # SPEC restates Lemma 10 with <g(eta_hat), eta* - eta_hat>; derived from the definitions
-    # (grad f = lambda + g) the sign is the opposite, so the SPEC form is false in general
+    # a restatement of Lemma 10 (App. D.1) has <g(eta_hat), eta* - eta_hat>; derived from the
+    # definitions (grad f = lambda + g) the sign is the opposite, so that form is false in general
     check = ids.lemma10(generic_rule(M), spec_sign=True)
     assert check.holds is False
     assert check.method == "symbolic (not proved)"
@@ -86,7 +86,7 @@ def test_lemma10_spec_sign_fails_generic(M):
 
 
 def test_lemma10_spec_sign_fails_for_linear_score():
-    # a concrete rule with g != 0: the SPEC sign is refuted numerically, the derived one proved
+    # a concrete rule with g != 0: the restated sign is refuted numerically, the derived one proved
     check = ids.lemma10(linear_rule(1), spec_sign=True)
     assert check.holds is False
     assert check.method.startswith("numeric")  # refuted at sample points, not just unproved

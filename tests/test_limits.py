@@ -39,7 +39,7 @@ def test_alpha_to_one_holds(family, M):
 @pytest.mark.parametrize("M", [1, 2])
 def test_robust_power_generator_tends_to_kliep(M):
     # (rho^a - rho)/(a(a-1)): numerator and denominator vanish at a = 1; L'Hopital gives
-    # rho log rho / (2a - 1) -> rho log rho, the KLIEP generator (SPEC section 6)
+    # rho log rho / (2a - 1) -> rho log rho, the KLIEP generator (Table 3)
     check = limits.alpha_to_one("robust_power", M)
     assert check.quantity == "generator"
     (limit,) = parsed(check.limit, M)

@@ -2,7 +2,7 @@
 information from joint tables (``numerics.exact.mi``) and the classical divergences
 (``numerics.exact.divergences``).
 
-References are typed here from SPEC sections 1, 2 and 4 as plain loops over the alphabet (one
+References are typed here from Sec. 2.2, Table 1 and Sec. 3.3 as plain loops over the alphabet (one
 ``math.fsum`` per expectation) or, for the slot estimators, as sums over every configuration with
 ``itertools.product``; closed forms derived by hand are explained where they are used.
 """
@@ -110,7 +110,7 @@ def test_bad_laws():
 
 # --------------------------------------------------------------------------- Table 1
 def by_hand(name, r, q1, q0, tau=None):
-    """SPEC section 2, typed as loops: (loss, estimate)."""
+    """Table 1, typed as loops: (loss, estimate)."""
     c = [math.log(x) for x in r]
     e_c = E(q1, c)
     dv = e_c - math.log(E(q0, [math.exp(x) for x in c]))
@@ -213,7 +213,7 @@ def test_infonce_and_anchor_estimators_by_brute_force():
                     K * r[xs[0]] / math.fsum(r[x] for x in xs)))
                 assert got.estimate == pytest.approx(ref, rel=1e-12, abs=1e-13)
                 assert got.loss == pytest.approx(math.log(K) - ref, rel=1e-12, abs=1e-13)
-                # Eq. 4 typed from SPEC section 3, anchored (nu = 0.7) and by default (nu = 1)
+                # Eq. 4 typed from Sec. 3, anchored (nu = 0.7) and by default (nu = 1)
                 for nu in (0.7, None):
                     v = 1.0 if nu is None else nu
                     joint = brute_slots(q1, q0, K, lambda xs: math.log(
@@ -227,7 +227,7 @@ def test_infonce_and_anchor_estimators_by_brute_force():
 
 
 def brute_alpha(r, q1, q0, K, alpha):
-    """SPEC section 4, Sec. 3.3: E[log(r(x1) / (alpha r(x1) + (1-alpha)/(K-1) sum_{i>=2} r))]."""
+    """Sec. 3.3: E[log(r(x1) / (alpha r(x1) + (1-alpha)/(K-1) sum_{i>=2} r))]."""
     return brute_slots(q1, q0, K, lambda xs: math.log(r[xs[0]] / (
         alpha * r[xs[0]] + (1 - alpha) / (K - 1) * math.fsum(r[x] for x in xs[1:]))))
 
@@ -296,7 +296,7 @@ def test_mlinfonce_by_brute_force():
 
 
 def test_mlinfonce_below_kl():
-    # Song & Ermon (2020b), SPEC section 4: D_ML(r) <= D(q1 || q0), checked on random critics
+    # Song & Ermon (2020b), Sec. 3.3: D_ML(r) <= D(q1 || q0), checked on random critics
     # and at r* (where it approaches D as the number of candidates grows)
     for q1, q0 in pairs():
         D = kl(q1, q0)

@@ -1,14 +1,14 @@
 """The K-way Jensen-Shannon divergence, the InfoNCE divergence and the anchored divergence
-(``numerics.exact.kjs``), against references written here (SPEC sections 1, 3 and 4).
+(``numerics.exact.kjs``), against references written here (the paper's Sec. 2.2 and 3).
 
 References, all independent of the code under test:
 
 * ``brute_kjs``: ``D_InfoNCE(r*)`` summed over every ``x_{1:K}`` with ``itertools.product``
-  (SPEC section 1, with the ``r* = inf`` convention of the module docstring: an ``x_1`` with
+  (Sec. 2.2, with the ``r* = inf`` convention of the module docstring: an ``x_1`` with
   ``q0(x_1) = 0 < q1(x_1)`` takes the whole posterior and contributes ``log K``);
 * ``mixture_kjs``: the *definition* ``(1/K) sum_z D(p(x|z) || (1/K) sum_z' p(x|z'))`` over the
   product space, in mpmath at 40 digits;
-* ``brute_anchored``: ``I(Z; X_{1:K})`` of the anchored class construction (SPEC section 3) as
+* ``brute_anchored``: ``I(Z; X_{1:K})`` of the anchored class construction (Sec. 3, Eq. 1) as
   ``sum_z p(z) D(p(x|z) || p(x))`` over the product space, in mpmath at 40 digits;
 * closed forms derived by hand in the comments (K = 2, K = 1 with nu = 1, the Thm 2 bound).
 """
@@ -88,7 +88,7 @@ def kl_dict(p, m):
 
 
 def mixture_kjs(q1, q0, K):
-    """SPEC section 1 definition of D_KJS, 40 digits."""
+    """Thm 2's definition of D_KJS (Sec. 2.2), 40 digits."""
     with mpmath.workdps(40):
         points, slots, _ = product_laws(q1, q0, K)
         mix = {xs: mpmath.fsum(s[xs] for s in slots) / K for xs in points}
@@ -96,7 +96,7 @@ def mixture_kjs(q1, q0, K):
 
 
 def brute_anchored(q1, q0, K, nu):
-    """``I(Z; X_{1:K}) = sum_z p(z) D(p(x|z) || p(x))`` (SPEC section 3), 40 digits."""
+    """``I(Z; X_{1:K}) = sum_z p(z) D(p(x|z) || p(x))`` (Sec. 3, Eq. 1), 40 digits."""
     with mpmath.workdps(40):
         nu = mpmath.mpf(nu)
         points, slots, noise = product_laws(q1, q0, K)
@@ -107,13 +107,13 @@ def brute_anchored(q1, q0, K, nu):
 
 
 def prior_entropy(K, nu):
-    """``H(p(z))``, p(0) = nu/(K+nu), p(z) = 1/(K+nu): typed from SPEC section 3."""
+    """``H(p(z))``, p(0) = nu/(K+nu), p(z) = 1/(K+nu): typed from Sec. 3."""
     probs = ([nu / (K + nu)] if nu > 0 else []) + [1 / (K + nu)] * K
     return -math.fsum(p * math.log(p) for p in probs)
 
 
 def thm2_bound(D, K):
-    """SPEC section 4, Thm 2 in nats, as claimed: min{log K, D - log((e^D - 1)/K + 1)}
+    """Thm 2 (Sec. 2.2) in nats, as claimed: min{log K, D - log((e^D - 1)/K + 1)}
     (refuted below: see test_thm2_kl_term_is_not_an_upper_bound)."""
     return min(math.log(K), D - math.log1p(math.expm1(D) / K))
 
@@ -254,7 +254,7 @@ def test_bounds(n, name, K):
 
 
 def test_thm2_kl_term_is_not_an_upper_bound():
-    # SPEC section 4 / Thm 2 claims D_KJS <= D - log((e^D - 1)/K + 1).  It is false.
+    # Thm 2 (Sec. 2.2) claims D_KJS <= D - log((e^D - 1)/K + 1).  It is false.
     # Closed form (by hand): q1 = (1, 0), q0 = (1/2, 1/2), K = 2.  x1 = letter 0 (r* = 2); x2 is
     # letter 0 (r* = 2) or letter 1 (r* = 0) with probability 1/2 each, giving log(2*2/4) = 0 and
     # log(2*2/2) = log 2: D_KJS = (1/2) log 2 = 0.3466 nats.  D = log 2, so the claimed bound is
@@ -451,7 +451,7 @@ def test_anchored_mpmath_path():
 
 # --------------------------------------------------------------------------- InfoNCE(r)
 def brute_infonce(r, q1, q0, K):
-    """SPEC section 1: E_{q1(x1) q0(x2..xK)}[log(r(x1) / ((1/K) sum_i r(x_i)))], floats."""
+    """Sec. 2.2: E_{q1(x1) q0(x2..xK)}[log(r(x1) / ((1/K) sum_i r(x_i)))], floats."""
     terms = []
     for xs in itertools.product(range(len(q1)), repeat=K):
         w = q1[xs[0]] * math.prod(q0[x] for x in xs[1:])
@@ -502,7 +502,7 @@ def test_infonce_divergence_rejects_bad_critics():
 
 
 def test_infonce_divergence_mpmath_path_to_28_digits():
-    # SPEC section 1 by enumeration in mpmath (40 digits; laws rescaled exactly, as documented)
+    # Sec. 2.2's D_InfoNCE, enumerated in mpmath (40 digits; laws rescaled exactly, as documented)
     q1, q0 = pairs(3)["q0-zero"]
     r = [0.7, 1.9, 0.4]
     K = 3

@@ -4,10 +4,10 @@ Three evaluations per objective must agree: ``enumerate`` (the unreduced class c
 ``theory.dre.class_terms``), ``types`` (the Table 5-7 rows of ``theory.dre.general_objective``:
 the numeric check of Prop 20 and of the general-K tables) and, where it applies, ``laplace``.
 
-Independent reference (``brute_objective``): SPEC section 5's definition
+Independent reference (``brute_objective``): Sec. 3.4's definition
 ``L = E_{p(z) p(x_{1:K}|z)}[lambda_z(eta_theta(x_{1:K}))]`` summed over every ``x_{1:K}`` and
 every class with ``itertools``, in mpmath at 40 digits, with the losses ``lambda_z`` typed by hand
-from SPEC section 6 (symmetric rules: the table's ``lambda_z`` column, Eq. 8) or derived by hand
+from Table 4 (symmetric rules: the table's ``lambda_z`` column, Eq. 8) or derived by hand
 from ``Psi`` through Eq. 6 (asymmetric rules, comments at ``ASYMMETRIC``).  Nothing in it comes
 from ``theory``.
 """
@@ -35,7 +35,7 @@ EPS = float(np.finfo(float).eps)
 
 
 # --------------------------------------------------------------------------- losses by hand
-# Symmetric rules, SPEC section 6 (Eq. 8), eta = (eta_0..eta_M); each returns the loss vector.
+# Symmetric rules, Table 4 (Eq. 8), eta = (eta_0..eta_M); each returns the loss vector.
 def lam_log(eta, a):
     return [-mpmath.log(e) for e in eta]
 
@@ -47,7 +47,7 @@ def lam_power(eta, a):
 
 
 def lam_sym_inverse_log(eta, a):
-    # -(M+1) + sum_z' log eta_z' + 1/eta_z   (SPEC keeps the constant)
+    # -(M+1) + sum_z' log eta_z' + 1/eta_z   (Eq. 8 keeps the constant)
     s = mpmath.fsum(mpmath.log(e) for e in eta)
     return [-len(eta) + s + 1 / e for e in eta]
 
@@ -88,7 +88,7 @@ def losses_for(rule, alpha):
 
 
 def brute_objective(rule, alpha, r, q1, q0, K, nu, dps=40):
-    """SPEC section 5: sum_z p(z) sum_{x_{1:K}} p(x_{1:K}|z) lambda_z(eta_theta(x_{1:K})).
+    """Sec. 3.4: sum_z p(z) sum_{x_{1:K}} p(x_{1:K}|z) lambda_z(eta_theta(x_{1:K})).
 
     Classes 0..K with p(0) = nu/(K+nu) (all slots from q0) and p(z) = 1/(K+nu) (slot z from
     q1); with nu = 0 there is no class 0.  eta_theta = (nu, r(x_1..x_K))/(nu + sum r), Eq. 3.
@@ -272,7 +272,7 @@ def test_enumerate_with_q1_mass_off_q0_support_has_no_warnings():
 
 # --------------------------------------------------------------------------- special cases
 def test_log_rule_at_nu_0_is_log_k_minus_infonce():
-    # Eq. 4 with nu = 0: L = -E[log(r(x1)/sum_i r(x_i))] = log K - D_InfoNCE(r) (SPEC section 1)
+    # Eq. 4 with nu = 0: L = -E[log(r(x1)/sum_i r(x_i))] = log K - D_InfoNCE(r) (Sec. 2.2)
     for q1, q0 in laws().values():
         for K in (2, 3, 5):
             for m in ("enumerate", "types", "laplace"):
@@ -370,7 +370,7 @@ def test_minimum_at_r_star(rule, alpha, K, nu):
 
 
 def test_log_rule_divergence_is_anchored_divergence_minus_prior_entropy():
-    # SPEC section 1: I(Z; X_{1:K}) = H(p(z)) - L_{K;nu}(r*), i.e. rule_divergence("log") + H
+    # Sec. 3 (Eqs. 1-4): I(Z; X_{1:K}) = H(p(z)) - L_{K;nu}(r*), i.e. rule_divergence("log") + H
     from numerics import anchored_divergence
     rng = np.random.default_rng(36)
     q1, q0 = rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(4))

@@ -2,7 +2,7 @@
 zeros, support mismatch both ways, near-degenerate laws (one entry ``1 - 1e-12``) and large
 alphabets (up to 2000 letters, Laplace method).
 
-Properties (SPEC section 4 unless noted):
+Properties (Sec. 2.2: Prop 1 and Thm 2, unless noted):
 
 * ``0 <= D_KJS <= min{log K, D(q1 || q0)}`` (Prop 1 / Thm 2), and the Jensen lower bound
   ``D - log(1 + chi^2/K)`` derived in ``test_numerics_kjs.test_bounds``;

@@ -92,7 +92,8 @@ def test_linear_score_three_classes_is_not_proper():
 
 @pytest.mark.parametrize("M", [1])
 def test_pseudo_spherical_below_its_domain_is_not_proper(M):
-    # SPEC section 6 needs alpha > 1; at alpha = 1/2 the Bayes risk -||eta||_{1/2} is convex
+    # the catalogue's Phi = ||eta||_alpha needs alpha > 1; at alpha = 1/2 the Bayes risk
+    # -||eta||_{1/2} is convex
     rule = catalogue.rule("pseudo_spherical", M=M)
     cert = check_propriety(rule, parameter_values=[{ALPHA: Fraction(1, 2)}])
     assert cert.proper is False
@@ -103,7 +104,7 @@ def test_pseudo_spherical_below_its_domain_is_not_proper(M):
     assert_in_open_simplex(w.eta_hat)
     half = mpmath.mpf(1) / 2
 
-    def losses(eta):  # lambda_z = -(eta_z / ||eta||_alpha)^(alpha - 1), SPEC section 6
+    def losses(eta):  # lambda_z = -(eta_z / ||eta||_alpha)^(alpha - 1), Table 4 up to a factor
         norm = mpmath.fsum(e**half for e in eta) ** (1 / half)
         return [-(e / norm) ** (half - 1) for e in eta]
 
@@ -137,7 +138,8 @@ def test_catalogue_rules_are_strictly_proper(name, M):
 
 @pytest.mark.parametrize("name", ["robust_power", "power", "pseudo_spherical"])
 def test_declared_parameter_samples_lie_in_the_domain(name):
-    # SPEC section 6: power families need alpha not in {0, 1}; pseudo-spherical needs alpha > 1
+    # Tables 3-4: power families need alpha not in {0, 1}; the catalogue's pseudo-spherical
+    # (Phi = ||eta||_alpha) needs alpha > 1
     rule = catalogue.rule(name, M=1)
     declared = dict(rule.parameter_samples)
     assert set(declared) == {ALPHA}
@@ -169,7 +171,7 @@ def test_properised_linear_score_is_proper_and_twice_brier():
     assert cert.proper is True
     assert cert.strictly_proper is True
     # By hand: g_z = sum_j eta_j d(-eta_j)/d eta_z = -eta_z, <eta, g> = -||eta||^2, so
-    # lambda'_z = -eta_z - eta_z + ||eta||^2 = 2 (||eta||^2/2 - eta_z) = 2 x Brier (SPEC section 6)
+    # lambda'_z = -eta_z - eta_z + ||eta||^2 = 2 (||eta||^2/2 - eta_z) = 2 x Brier (Table 3, fn. 3)
     for z, loss in enumerate(fixed.losses):
         assert_zero(loss - (eta0**2 + eta1**2 - 2 * (eta0, eta1)[z]))
 

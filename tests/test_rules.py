@@ -1,6 +1,6 @@
 """Scoring rules derived from generating functions (Eq. 6, Eq. 8) and their regret (Def. 8).
 
-Reference losses are typed in by hand from SPEC section 6 (the paper's Table 3 and Table 4: the
+Reference losses are typed in by hand from the paper's Table 3 and Table 4 (App. D.5: the
 symmetric rows from ``theory.paper_rows``, which holds the printed rows and derives nothing) and,
 for the asymmetric rules, derived by hand from Eq. 6 with ``Psi(rho) = sum_k psi(rho_k)``: none
 comes from the derivations in ``theory``.
@@ -56,7 +56,7 @@ def asymmetric_reference(name: str, M: int) -> tuple[sp.Expr, ...]:
     """Eq. 6 by hand for ``Psi = sum_k psi(rho_k)``, ``rho_k = eta_k/eta_0``:
     ``lambda_0 = sum_k (rho_k psi'(rho_k) - psi(rho_k))``, ``lambda_k = -psi'(rho_k)``.
 
-    psi from SPEC section 6 / Table 3:
+    psi from Table 3:
     * KLIEP ``rho log rho``: ``psi' = log rho + 1`` -> ``lambda_0 = sum rho_k``,
       ``lambda_k = -log rho_k - 1``;
     * robust power ``(rho^a - rho)/(a(a-1))``: ``lambda_0 = sum rho_k^a / a``,
@@ -90,7 +90,7 @@ def test_eq6_asymmetric_losses_match_spec(name, M):
 
 
 def test_eq6_kliep_binary_is_table3_row_exactly():
-    # SPEC section 6 / Table 3 (KLIEP): lambda = (rho, -log rho) up to the additive constant -1
+    # Table 3 (KLIEP): lambda = (rho, -log rho) up to the additive constant -1
     eta0, eta1 = class_probabilities(1)
     rule = catalogue.rule("kliep")
     assert sp.simplify(rule.losses[0] - eta1 / eta0) == 0
@@ -99,9 +99,9 @@ def test_eq6_kliep_binary_is_table3_row_exactly():
 
 # ---------------------------------------------------- Eq. 8: symmetric rules (Table 3/4 bottom)
 def symmetric_reference(name: str, M: int) -> tuple[sp.Expr, ...]:
-    """``lambda_z`` exactly as SPEC section 6 states it (constants included): the printed rows of
+    """``lambda_z`` exactly as Eq. 8 gives it (constants included): the printed rows of
     ``theory.paper_rows`` (typed in from the paper, not derived), plus the constant ``-(M+1)`` of
-    the symmetric inverse log, which SPEC states and the paper drops."""
+    the symmetric inverse log, which Eq. 8 gives and Table 4 drops."""
     eta = class_probabilities(M)
     if name == "brier":  # power at alpha = 2: ||eta||^2/2 - eta_z
         return tuple(sp.Add(*[x**2 for x in eta]) / 2 - e for e in eta)
@@ -134,7 +134,7 @@ def test_eq8_symmetric_losses_match_spec(name, M):
 
 
 def test_eq8_keeps_the_constant_of_sym_inverse_log():
-    # SPEC section 6: the paper drops -(M+1); the toolkit must keep it (objective values)
+    # Eq. 8 gives -(M+1) and Table 4 drops it; the toolkit must keep it (objective values)
     eta0, eta1 = class_probabilities(1)
     rule = catalogue.rule("sym_inverse_log")
     half = {eta0: sp.Rational(1, 2), eta1: sp.Rational(1, 2)}

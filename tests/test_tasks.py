@@ -50,7 +50,7 @@ def test_items_mi_formula_matches_brute_force(p, n0, n1):
 
 
 def test_the_nominal_formula_misses_the_distinct_item_term():
-    # SPEC's d (1 - H_b(p)) is below the exact value whenever p < 1
+    # the nominal d (1 - H_b(p)) of a common restatement is below the exact value whenever p < 1
     exact = items_mi_bits(0.1, (178, 182), d=10)
     nominal = 10 * (1 - binary_entropy_bits(0.1))
     assert exact - nominal == pytest.approx(10 * 0.9 * math.log2(180 / 179), rel=0.05)

@@ -37,7 +37,7 @@ def inputs(kind, lead=(), seed=0):
     return features(*lead, B, DX, seed=seed), features(*lead, B, DY, seed=seed + 1)
 
 
-KINDS = ("tabular", "joint", "separable", "bilinear")
+KINDS = ("tabular", "joint", "separable", "bilinear", "separable_pd")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -71,7 +71,7 @@ def test_run_r_is_the_single_run_critic_seeded_seed_plus_r(kind):
         torch.testing.assert_close(scores[r], single(xr[r], yr[r]), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("kind", ["joint", "separable", "bilinear"])
+@pytest.mark.parametrize("kind", ["joint", "separable", "bilinear", "separable_pd"])
 def test_seeds_matter_and_repeat(kind):
     a, b, c = small(kind, seed=1), small(kind, seed=1), small(kind, seed=2)
     pa, pb, pc = (torch.cat([p.flatten() for p in m.parameters()]) for m in (a, b, c))

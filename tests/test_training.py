@@ -344,7 +344,8 @@ def test_train_result_carries_estimates_and_convergence():
 
 
 def test_default_lr_table():
-    assert DEFAULT_LR == {"tabular": 0.02, "bilinear": 0.02, "joint": 1e-4, "separable": 1e-4}
+    assert DEFAULT_LR == {"tabular": 0.02, "bilinear": 0.02, "joint": 1e-4, "separable": 1e-4,
+                          "separable_pd": 1e-4}
     assert default_lr("bilinear") == 0.02
     with pytest.raises(InputError):
         default_lr("mlp")

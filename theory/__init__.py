@@ -6,7 +6,7 @@ Modules map to the paper's concepts:
 * ``rules``       - induced rules (Eq. 6, Eq. 8), Psi^lambda (App. D.2), properisation (Remark 17)
 * ``propriety``   - Bayes risk, regret, g (Eq. 9), Theorem 9 certificates with witnesses
 * ``identities``  - Lemma 10, Props 11/13/14/15, Cor 16, Thm 18, Lemma 21, Thm 6/19 as checks
-* ``catalogue``   - the generating functions of Tables 3-4 (SPEC section 6)
+* ``catalogue``   - the generating functions of Tables 3-4 (App. D.5)
 * ``dre``         - DRE objectives L^lambda_{K;nu} (Sec. 3, 3.4), Prop 20, Tables 5-7 rows
 * ``bounds``      - Prop 1, Thm 2, Thm 7, Eq. 5 as expressions
 * ``limits``      - alpha -> 1 limits of the parametric rules

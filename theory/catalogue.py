@@ -1,4 +1,4 @@
-"""The catalogue of SPEC section 6 (the paper's Tables 3 and 4): generating functions only.
+"""The catalogue of the paper's Tables 3 and 4 (App. D.5): generating functions only.
 
 Every rule is *derived* from its generating function (Eq. 6 or Eq. 8); nothing here states a
 loss.  Each generator is written once, as an indexed sum with a symbolic number of classes,

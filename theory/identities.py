@@ -118,9 +118,9 @@ def _subject(x: ScoringRule | Generator) -> str:
 def lemma10(rule: ScoringRule, *, spec_sign: bool = False) -> IdentityCheck:
     """Lemma 10: ``Reg(eta_hat||eta*) = B_{-f}(eta*, eta_hat) + <g(eta_hat), eta_hat - eta*>``.
 
-    (SPEC flags the sign of the last term; derived from the definitions: ``grad f = lambda +
-    g``, so ``B_{-f}(eta*, eta_hat) = Reg + <g(eta_hat), eta* - eta_hat>``.)  With
-    ``spec_sign=True``, the sign variant restated in SPEC (``<g(eta_hat), eta* - eta_hat>``) is
+    (App. D.1; a restatement of the paper flips the sign of the last term; derived from the
+    definitions: ``grad f = lambda + g``, so ``B_{-f}(eta*, eta_hat) = Reg + <g(eta_hat), eta* -
+    eta_hat>``.)  With ``spec_sign=True``, the sign variant ``<g(eta_hat), eta* - eta_hat>`` is
     checked as stated.
     """
     es, eh = points(rule.classes)

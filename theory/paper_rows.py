@@ -1,4 +1,5 @@
-"""The rows of Tables 3-7 *as the paper prints them* (SPEC section 6 where the OCR is garbled).
+"""The rows of Tables 3-7 *as the paper prints them* (App. D.5 and E.3; garbled OCR read via
+Eqs. 6 and 8).
 
 These are reference values typed in from the paper, independent of the derivations in
 ``theory``: the claims report compares each derived row with its printed counterpart.  The paper
@@ -30,7 +31,7 @@ TABLE3: dict[str, tuple[sp.Expr, sp.Expr]] = {
 
 
 def table4_row(name: str, M: int) -> tuple[sp.Expr, ...]:
-    """Table 4 (symmetric, classes 0..M), as SPEC section 6 states the expected losses."""
+    """Table 4 (symmetric, classes 0..M; App. D.5): its printed ``lambda_z`` column."""
     eta = class_probabilities(M)
     power_sum = sp.Add(*[e**a for e in eta])
     if name == "log":

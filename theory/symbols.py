@@ -1,6 +1,6 @@
 """Symbols of the paper and the symbolic plumbing shared by every module of ``theory``.
 
-Conventions (SPEC section 0 and 5):
+Conventions (the paper's Sec. 3.4 and Eq. 6):
 
 * classes ``Z = {0, ..., M}``; class probabilities ``eta_0, ..., eta_M`` (symbols ``eta0`` ...);
 * odds ``rho = (1, rho_1, ..., rho_M)`` with ``rho_z = eta_z / eta_0`` (symbols ``rho1`` ...);

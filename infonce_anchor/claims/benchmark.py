@@ -51,12 +51,14 @@ TRACK_BITS = 1.0
 EXISTING = ("nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce")
 
 
-def find_results(names: tuple[str, ...]) -> tuple[dict | None, str]:
-    """The first ``levels.json`` among ``names`` (paper settings first), and its path."""
+def find_results(names: tuple[str, ...], filename: str = "levels.json"
+                 ) -> tuple[dict | None, str]:
+    """The first ``<name>/<filename>`` among ``names`` (paper settings first), under
+    ``$INFONCE_ANCHOR_BENCH_RESULTS`` and then the shipped results, and its path."""
     roots = ([Path(os.environ[ENV])] if os.environ.get(ENV) else []) + [SHIPPED]
     for name in names:
         for root in roots:
-            path = root / name / "levels.json"
+            path = root / name / filename
             if path.exists():
                 shown = path.relative_to(SHIPPED.parents[1]) if root == SHIPPED else path
                 return json.loads(path.read_text()), str(shown)

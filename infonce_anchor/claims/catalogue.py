@@ -17,12 +17,13 @@ from infonce_anchor.claims import (
     objectives,
     pending,
     scoring_rules,
+    ssl,
     tables,
 )
 from infonce_anchor.claims.registry import REGISTRY, Claim, paper_order
 
 #: The modules that register claims, one a topic of the paper.
-TOPICS = (scoring_rules, objectives, bounds, estimators, tables, benchmark, pending)
+TOPICS = (scoring_rules, objectives, bounds, estimators, tables, benchmark, ssl, pending)
 
 
 def load() -> dict[str, Claim]:

@@ -159,7 +159,7 @@ PAPER_ORDER: tuple[str, ...] = (
     "table1", "prop1", "thm2", "text", "eq4", "thm3", "appendix-a", "thm7", "eq5", "sec3.3",
     "prop5", "thm6", "sec3.4", "table3", "table4", "table5", "table6", "table7", "lemma10",
     "thm9", "prop11", "prop13", "prop14", "prop15", "cor16", "remark17", "thm18", "thm19",
-    "prop20", "lemma21", "sampled", "sec2.2", "fig1", "fig3", "sec4.1", "fig2", "table2")
+    "prop20", "lemma21", "sampled", "sec2.2", "fig1", "fig3", "sec4.1", "fig2", "sec4.3", "table2")
 
 
 def paper_order(claim_id: str) -> tuple[int, str]:

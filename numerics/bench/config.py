@@ -1,7 +1,7 @@
 """Benchmark sweep configs (TOML; issues #5, #12): the schema, its checks and the units a config
 expands into.
 
-A config names a task (a staircase of SPEC §7), the estimators (catalogue names of
+A config names a task (a staircase of Sec. 4.1 / App. G.1), the estimators (catalogue names of
 :data:`numerics.bench.estimators.ESTIMATORS` or variants), critics, batch sizes and seeds.  It expands
 into *units*: one training (a ``(loss, options)`` shared by every estimator that reads it) x
 critic x batch size x a block of seeds trained together by the batched trainer.  Each finished
@@ -21,7 +21,7 @@ result.  Example (the keys and their defaults)::
     [train]
     estimators = ["nwj", "js", "nwj_plugin", "js_plugin", "drf", "infonce", "spherical",
                   "infonce_anchor"]
-    critics = ["joint", "separable"]
+    critics = ["joint", "separable"]   # or bilinear, separable_pd (PD factorisation)
     batch_sizes = [64]
     seeds = 20                 # seeds first_seed .. first_seed + seeds - 1
     first_seed = 0
@@ -67,6 +67,7 @@ from numerics.neural.architecture import (
     DEFAULT_EMBED,
     DEFAULT_HIDDEN,
     DEFAULT_LAYERS,
+    FEATURE_CRITICS,
     PAPER_CRITICS,
 )
 from numerics.neural.device import PRECISIONS
@@ -297,7 +298,7 @@ def _check_train(tr: dict[str, Any]) -> None:
             bad = [x for x in v if x not in allowed or x == "tabular"]
             if bad:
                 raise InputError(f"train.{key}", f"unknown or unusable critic(s) {bad}; use "
-                                 "joint, separable or bilinear")
+                                 f"{', '.join(FEATURE_CRITICS)}")
     bs = tr["batch_sizes"]
     if not isinstance(bs, list) or not bs or any(isinstance(b, bool) or not isinstance(b, int)
                                                  or b < 2 for b in bs):

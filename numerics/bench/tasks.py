@@ -1,4 +1,4 @@
-"""Benchmark tasks with exact ground truth (SPEC §7; issue #5), usable on their own.
+"""Benchmark tasks with exact ground truth (Sec. 4.1, App. G.1; issue #5), usable on their own.
 
 * :class:`GaussianStaircase`: the MI level as a function of the training step (2, 4, 6, 8, 10
   bits, 4000 steps each by default), each level a :class:`numerics.neural.samplers.GaussianSampler`
@@ -7,7 +7,7 @@
   ``X_k`` is an item (an image) of class ``S_k`` and ``Y_k`` a *different* item of class
   ``S_k XOR N_k``, ``N_k ~ Bern(p)``.  The items of scikit-learn's bundled digits ship offline.
 
-**The ground truth of the items task.** SPEC (and the benchmark it follows) states
+**The ground truth of the items task.** A common restatement (and Lee & Rhee 2024) states
 ``I(X; Y) = d (1 - H_b(p))`` bits.  That is ``I(S; S XOR N)``; but requiring ``Y_k`` to differ
 from ``X_k`` when the classes agree leaks information about the item itself.  With ``n_c`` items in
 class ``c`` the exact value per source is (derived as ``H(Y) - H(Y | X)``, ``X`` determining its
@@ -46,7 +46,7 @@ def binary_entropy_bits(p: float) -> float:
 # ------------------------------------------------------------------------------ staircases
 class Staircase(ABC):
     """An MI schedule: level ``i`` (``levels_bits[i]`` bits) holds for the training steps
-    ``[i s, (i+1) s)``, ``s = steps_per_level`` (SPEC §7's "stepwise" mode).  Subclasses define
+    ``[i s, (i+1) s)``, ``s = steps_per_level`` (App. G.1's "stepwise" mode).  Subclasses define
     :meth:`_level_sampler`; each level's sampler is built once and carries its exact MI."""
 
     levels_bits: tuple[float, ...]
@@ -98,8 +98,8 @@ class Staircase(ABC):
 
 @dataclass(frozen=True)
 class GaussianStaircase(Staircase):
-    """The staircase of SPEC §7: correlated Gaussians in ``d = 10`` at 2, 4, 6, 8, 10 bits,
-    4000 steps each; ``cubic=True`` really applies ``y <- y^3`` (the MI is unchanged)."""
+    """The staircase of Sec. 4.1 / App. G.1: correlated Gaussians in ``d = 10`` at 2, 4, 6, 8,
+    10 bits, 4000 steps each; ``cubic=True`` really applies ``y <- y^3`` (the MI is unchanged)."""
 
     levels_bits: tuple[float, ...] = (2.0, 4.0, 6.0, 8.0, 10.0)
     steps_per_level: int = 4000
@@ -207,9 +207,9 @@ def digits_task(d: int, mi_bits: float, classes: tuple[int, int] = (0, 1)) -> It
 
 @dataclass(frozen=True, eq=False)
 class ItemsStaircase(Staircase):
-    """The image / text task of SPEC §7 as a staircase: at each level ``p`` is solved anew so
+    """The image / text task of Sec. 4.1 as a staircase: at each level ``p`` is solved anew so
     that the exact MI is the level (the public benchmark's stepwise image/text schedule keeps
-    ``p`` constant, a defect SPEC says not to reproduce).  ``items`` holds the two classes."""
+    ``p`` constant, a defect not reproduced here).  ``items`` holds the two classes."""
 
     items: tuple
     d: int = 10

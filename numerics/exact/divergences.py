@@ -1,4 +1,4 @@
-"""Classical divergences between discrete distributions (SPEC §1), in nats.
+"""Classical divergences between discrete distributions (Sec. 2.2, 3.4), in nats.
 
 ``D_f(q1 || q0) = sum_x q0(x) f(q1(x)/q0(x))`` with the convention ``q0 f(q1/q0) =
 q1 lim_{t->oo} f(t)/t`` where ``q0 = 0 < q1`` (infinite for KL and chi^2).

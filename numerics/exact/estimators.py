@@ -1,8 +1,8 @@
 """Population values of the Table 1 estimators and the Sec. 3.3 variants, for a critic ``r``.
 
 A critic is given as ratios ``r(x) = e^{c(x)} > 0`` over the alphabet; ``q1`` and ``q0`` as in
-SPEC §0 (for MI see :mod:`numerics.exact.mi`).  Each estimator has a training loss (minimised) and an
-estimate ``I_hat`` (SPEC §2); both are exact expectations here, in nats:
+Sec. 2.2 (for MI see :mod:`numerics.exact.mi`).  Each estimator has a training loss (minimised)
+and an estimate ``I_hat`` (Table 1); both are exact expectations here, in nats:
 
 ==================  =====================================================  ==================
 name                loss                                                   estimate
@@ -23,7 +23,7 @@ name                loss                                                   estim
 ==================  =====================================================  ==================
 
 ``D_alpha(r) = E_{q1(x_1) q0(x_2..x_K)}[log(r(x_1) / (alpha r(x_1) + (1-alpha)/(K-1)
-sum_{i>=2} r(x_i)))]`` (SPEC §4, Sec. 3.3).  ``D_ML`` with ``n`` positives ``x_1..x_n ~ q1`` and
+sum_{i>=2} r(x_i)))]`` (Sec. 3.3).  ``D_ML`` with ``n`` positives ``x_1..x_n ~ q1`` and
 ``n(m-1)`` negatives ``y_k ~ q0`` (the multi-label classification of Song & Ermon 2020b: every
 positive and negative of a batch of ``n`` rows with ``m`` candidates each in one softmax):
 ``D_ML(r) = E[(1/n) sum_i log(n m r(x_i) / (sum_j r(x_j) + sum_k r(y_k)))]``; with ``n = 1`` it is
@@ -86,7 +86,7 @@ def dv(c, q1, q0) -> float:
 
 
 def nwj(c, q1, q0) -> float:
-    """NWJ in the paper's parametrisation: ``E_q1[c] - E_q0[e^c] + 1`` (SPEC §2)."""
+    """NWJ in the paper's parametrisation: ``E_q1[c] - E_q0[e^c] + 1`` (Table 1)."""
     return _mean(q1, c) - _mean(q0, np.exp(c)) + 1.0
 
 

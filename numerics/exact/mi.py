@@ -1,4 +1,4 @@
-"""Mutual information from a joint table ``p(x, y)`` (SPEC §0): ``q1 = p(x|y)``, ``q0 = p(x)``.
+"""Mutual information from a joint table ``p(x, y)`` (Sec. 3.1): ``q1 = p(x|y)``, ``q0 = p(x)``.
 
 Slot objectives (InfoNCE, InfoNCE-anchor, alpha-InfoNCE, the K-way JSD, every Table 5-7 rule)
 are averaged over ``y ~ p(y)`` with the critic's column ``r(., y)``: the population form of the
@@ -83,7 +83,7 @@ def mi_estimator(name: str, critic: object, joint: object, **params):
     """Population loss and estimate of a Table 1 estimator for ``I(X; Y)``, critic ``r(x, y)``.
 
     Slot estimators (InfoNCE, InfoNCE-anchor, alpha-InfoNCE, MLInfoNCE) average the conditional
-    form over ``y``; the others compare ``p(x, y)`` with ``p(x) p(y)`` directly (SPEC §2).
+    form over ``y``; the others compare ``p(x, y)`` with ``p(x) p(y)`` directly (Table 1).
     """
     p = as_joint(joint)
     r = _critic_table(critic, p.shape)

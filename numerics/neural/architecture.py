@@ -1,4 +1,4 @@
-"""The critics' names and the paper's architecture (App. G / SPEC §7): one definition, imported by
+"""The critics' names and the paper's architecture (App. G.1): one definition, imported by
 the critics, the trainers, the benchmark configs, the CLI and the claims.  No torch here, so
 torch-free modules (the claims report) can read them."""
 
@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from theory.errors import InputError
 
-#: every critic kind of :func:`numerics.neural.critics.make_critic`
-CRITICS = ("tabular", "joint", "separable", "bilinear")
+#: every critic kind of :func:`numerics.neural.critics.make_critic`; ``separable`` is the PMI
+#: factorisation ``log r = <g(x), h(y)>``, ``separable_pd`` the PD factorisation
+#: ``r = <softplus(g(x)), softplus(h(y))>`` (Sec. 3.1; :mod:`numerics.neural.factorisation`)
+CRITICS = ("tabular", "joint", "separable", "bilinear", "separable_pd")
 #: the critics of feature vectors (every kind but the tabular one)
-FEATURE_CRITICS = ("joint", "separable", "bilinear")
+FEATURE_CRITICS = ("joint", "separable", "bilinear", "separable_pd")
 #: the two MLP critics of the paper's benchmark (App. G: "joint and separable critic types")
 PAPER_CRITICS = ("joint", "separable")
 #: "two hidden layers with 512 units, ReLU ... a shared 16-dimensional embedding space" (App. G)
@@ -52,10 +54,12 @@ DEFAULT_EMBED = 16
 #   joint      InfoNCE-anchor  2000    -0.009   -0.038  -0.054  -0.021  (seed sd 0.05 to 0.14)
 #   separable  InfoNCE-anchor  2000    -0.041   -0.027                  (seed sd 0.03, 0.08)
 #
-# so joint and separable keep the paper's 1e-4.
+# so joint and separable keep the paper's 1e-4.  separable_pd (the PD factorisation of the same
+# two MLPs) was not tuned separately: it takes separable's 1e-4.
 #: Adam learning rates per critic kind used by ``infonce-anchor train`` when ``--lr`` is not
 #: given (:func:`numerics.neural.train.train` itself keeps its 1e-4 default); measured as described above.
-DEFAULT_LR = {"tabular": 2e-2, "bilinear": 2e-2, "joint": 1e-4, "separable": 1e-4}
+DEFAULT_LR = {"tabular": 2e-2, "bilinear": 2e-2, "joint": 1e-4, "separable": 1e-4,
+              "separable_pd": 1e-4}
 
 
 def default_lr(critic_kind: str) -> float:

@@ -1,13 +1,15 @@
 """Torch critics ``c(x, y)``: a minibatch ``(x_1..x_B, y_1..y_B)`` to the score matrix
-``S[i, j] = c(x_i, y_j)`` (diagonal = joint pairs, SPEC §0) (issue #4).
+``S[i, j] = c(x_i, y_j)`` (diagonal = joint pairs, Sec. 3.1, App. B) (issue #4).
 
 * :class:`TabularCritic` - one parameter per cell ``(x, y)`` of a discrete joint; inputs are
   integer indices;
 * :class:`JointCritic` - an MLP on the concatenation ``[x_i, y_j]`` for every pair;
-* :class:`SeparableCritic` - two MLPs ``g(x), h(y)`` to an embedding, ``S = g(X) h(Y)^T``;
+* :class:`SeparableCritic` - two MLPs ``g(x), h(y)`` to an embedding, ``S = g(X) h(Y)^T``
+  (PMI, kind ``separable``) or ``S[i, j] = log <softplus(g(x_i)), softplus(h(y_j))>`` (PD, kind
+  ``separable_pd``; :mod:`numerics.neural.factorisation`);
 * :class:`BilinearCritic` - ``S = X W Y^T``.
 
-The paper's default architecture (SPEC §7) is 2 hidden layers x 512 units, ReLU, embedding 16:
+The paper's default architecture (App. G.1) is 2 hidden layers x 512 units, ReLU, embedding 16:
 the defaults of :func:`make_critic`.
 
 **Batched runs.** Every critic takes ``runs = R``: its parameters carry a leading ``R``
@@ -41,6 +43,7 @@ from numerics.neural.architecture import (
     DEFAULT_LAYERS,
     FEATURE_CRITICS,
 )
+from numerics.neural.factorisation import check_factorisation, factorised_scores
 from theory.errors import InputError, require_int
 
 
@@ -234,14 +237,23 @@ class JointCritic(_Critic):
 
 
 class SeparableCritic(_Critic):
-    """``c(x, y) = <g(x), h(y)>`` with ReLU MLPs ``g, h`` to an ``embed``-dimensional space."""
+    """A separable critic from ReLU MLPs ``g, h`` to an ``embed``-dimensional space (Sec. 3.1).
+
+    ``factorisation="pmi"`` (kind ``separable``): ``c(x, y) = log r(x, y) = <g(x), h(y)>``,
+    ``S = g(X) h(Y)^T``.  ``factorisation="pd"`` (kind ``separable_pd``): the ratio itself,
+    ``r(x, y) = <softplus(g(x)), softplus(h(y))>``, so ``c(x, y) = log <softplus(g(x)),
+    softplus(h(y))>`` (:func:`numerics.neural.factorisation.pd_scores`, in log space).  Both
+    draw the same parameters from a seed: only the scoring differs."""
 
     kind = "separable"
 
     def __init__(self, dx: int, dy: int, hidden: int = DEFAULT_HIDDEN,
                  layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED, *, runs: int = 1,
-                 seed: int = 0, seeds: list[int] | None = None) -> None:
+                 seed: int = 0, seeds: list[int] | None = None,
+                 factorisation: str = "pmi") -> None:
         super().__init__(runs, seed, seeds)
+        self.factorisation = check_factorisation(factorisation)
+        self.kind = "separable" if self.factorisation == "pmi" else "separable_pd"
         self.dx, self.dy = require_int(dx, "dx"), require_int(dy, "dy")
         require_int(hidden, "hidden")
         require_int(layers, "layers")
@@ -253,7 +265,10 @@ class SeparableCritic(_Critic):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x, y, batched = self._pair(x, y, self.dx, self.dy)
-        scores = torch.bmm(self.g(x), self.h(y).transpose(1, 2))
+        if self.factorisation == "pmi":     # the original path: bit-for-bit the same numbers
+            scores = torch.bmm(self.g(x), self.h(y).transpose(1, 2))
+        else:
+            scores = factorised_scores(self.g(x), self.h(y), self.factorisation)
         return self._shape_out(scores, batched)
 
 
@@ -281,7 +296,8 @@ def make_critic(kind: str, *, dx: int | None = None, dy: int | None = None,
                 layers: int = DEFAULT_LAYERS, embed: int = DEFAULT_EMBED, runs: int = 1,
                 seed: int = 0, seeds: list[int] | None = None) -> _Critic:
     """A critic by name: ``tabular`` (needs ``n_x, n_y``), ``joint`` / ``separable`` /
-    ``bilinear`` (need ``dx, dy``).  Defaults: the paper's 2 x 512 ReLU, embedding 16.
+    ``separable_pd`` / ``bilinear`` (need ``dx, dy``; ``separable_pd`` is the PD factorisation
+    ``r = <softplus(g), softplus(h)>``).  Defaults: the paper's 2 x 512 ReLU, embedding 16.
     ``seeds`` (a list) replaces ``runs`` / ``seed``: run ``r`` is initialised from ``seeds[r]``."""
     if seeds is not None:
         seeds = list(seeds)
@@ -295,8 +311,9 @@ def make_critic(kind: str, *, dx: int | None = None, dy: int | None = None,
             raise InputError("critic", f"the {kind} critic needs the feature dimensions dx, dy")
         if kind == "joint":
             return JointCritic(dx, dy, hidden, layers, runs=runs, seed=seed, seeds=seeds)
-        if kind == "separable":
+        if kind in ("separable", "separable_pd"):
             return SeparableCritic(dx, dy, hidden, layers, embed, runs=runs, seed=seed,
-                                   seeds=seeds)
+                                   seeds=seeds,
+                                   factorisation="pmi" if kind == "separable" else "pd")
         return BilinearCritic(dx, dy, runs=runs, seed=seed, seeds=seeds)
     raise InputError("critic", f"unknown critic {kind!r}; expected one of {', '.join(CRITICS)}")

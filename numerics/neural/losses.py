@@ -1,6 +1,6 @@
 """Every objective of the paper as a minibatch loss on a score matrix (torch; issues #4, #10).
 
-``S[i, j] = c(x_i, y_j)`` with the joint pairs on the diagonal (SPEC §0); ``r = e^c``.  Each loss
+``S[i, j] = c(x_i, y_j)`` with the joint pairs on the diagonal (Sec. 3.1); ``r = e^c``.  Each loss
 returns a :class:`LossOutput`: the loss to minimise, the bound value (Types 1-2 of Table 1) where
 the estimator has one, the plug-in ``E_p[c]`` (Type 3) = the mean of the diagonal, in nats, and
 ``kind``: which of the two is the estimator's MI estimate (``estimate_nats`` / ``estimate_bits``).
@@ -282,7 +282,7 @@ _FDIME_VALUES = {"kl": _nwj, "gan": _fdime_gan_value, "hellinger": _fdime_hellin
 # ------------------------------------------------------------------------- Table 1: single slot
 def dv_loss(scores: torch.Tensor, *, weights: tuple[object, object] | None = None,
             check_finite: bool = True) -> LossOutput:
-    """Donsker-Varadhan (Table 1, Type 1; SPEC §2), a lower bound on the MI:
+    """Donsker-Varadhan (Table 1, Type 1; Sec. 2.1), a lower bound on the MI:
 
     ``I_DV = E_p[c] - log E_pp[e^c]``, ``loss = -I_DV``; reports the bound.  Eq. 5 at
     ``beta = 0`` (the tightest of that family).  ``weights=(p(x,y), p(x)p(y))``: the population
@@ -295,7 +295,7 @@ def dv_loss(scores: torch.Tensor, *, weights: tuple[object, object] | None = Non
 
 def nwj_loss(scores: torch.Tensor, *, weights: tuple[object, object] | None = None,
              check_finite: bool = True) -> LossOutput:
-    """NWJ (Table 1, Type 1; SPEC §2) in the paper's parametrisation (optimum at ``c = PMI``):
+    """NWJ (Table 1, Type 1; Sec. 2.1) in the paper's parametrisation (optimum at ``c = PMI``):
 
     ``I_NWJ = E_p[c] - E_pp[e^c] + 1``, ``loss = -I_NWJ``; reports the bound.  Eq. 5 as
     ``beta -> infinity``.  ``weights``, ``check_finite``: as :func:`dv_loss`."""
@@ -537,7 +537,7 @@ def scoring_rule_loss(scores: torch.Tensor, *, rule: str, alpha: float | None = 
 
 def alpha_infonce_loss(scores: torch.Tensor, *, alpha: float, K: int | None = None,
                        check_finite: bool = True) -> LossOutput:
-    """alpha-InfoNCE (Sec. 3.3; Poole et al. 2019's interpolated bound; SPEC §4), per row ``i``:
+    """alpha-InfoNCE (Sec. 3.3; Poole et al. 2019's interpolated bound), per row ``i``:
 
     ``D_alpha = (1/B) sum_i log(e^{S_ii} / (alpha e^{S_ii} + (1-alpha)/(K-1) sum_{j in J_i, j != i}
     e^{S_ij}))``, ``loss = -D_alpha``; reports the bound.  ``alpha`` in ``(0, 1]``

@@ -3,7 +3,8 @@
 * :class:`FeatureSampler`: the base of samplers of feature vectors (the benchmark's tasks too);
 * :class:`DiscreteJointSampler`: pairs i.i.d. from a joint table, as indices for the tabular
   critic or one-hot features for the others;
-* :class:`GaussianSampler`: SPEC §7's correlated Gaussians in ``d = 10``, optionally cubic.
+* :class:`GaussianSampler`: the correlated Gaussians of Sec. 4.1 / App. G.1 in ``d = 10``,
+  optionally cubic.
 
 Each sampler draws a batch from a ``torch.Generator`` (:mod:`numerics.neural.streams`) and
 carries its exact MI (``true_mi_nats``)."""
@@ -15,6 +16,7 @@ import math
 import torch
 
 from numerics.exact.mi import as_joint, mutual_information
+from numerics.neural.architecture import FEATURE_CRITICS
 from theory.errors import InputError
 
 
@@ -29,7 +31,8 @@ class FeatureSampler:
     def inputs(self, batch, critic_kind: str):
         if critic_kind == "tabular":
             raise InputError("critic", f"the tabular critic needs a discrete joint, not the "
-                             f"features of {self.describe()}; use joint, separable or bilinear")
+                             f"features of {self.describe()}; use "
+                             f"{', '.join(FEATURE_CRITICS)}")
         return batch
 
     def critic_dims(self) -> dict[str, int]:
@@ -84,9 +87,10 @@ class DiscreteJointSampler:
 
 
 class GaussianSampler(FeatureSampler):
-    """SPEC §7: ``x, eps ~ N(0, I_d)``, ``y = rho x + sqrt(1 - rho^2) eps`` with
-    ``rho = sqrt(1 - exp(-2 I / d))``, so that ``I(X; Y) = -(d/2) log(1 - rho^2) = I``; with
-    ``cubic=True`` ``y <- y^3`` (an invertible map of ``y``: the MI is unchanged)."""
+    """Sec. 4.1 / App. G.1 (Lee & Rhee 2024's benchmark): ``x, eps ~ N(0, I_d)``,
+    ``y = rho x + sqrt(1 - rho^2) eps`` with ``rho = sqrt(1 - exp(-2 I / d))``, so that
+    ``I(X; Y) = -(d/2) log(1 - rho^2) = I``; with ``cubic=True`` ``y <- y^3`` (an invertible map
+    of ``y``: the MI is unchanged)."""
 
     def __init__(self, dim: int = 10, mi_nats: float = 1.0, cubic: bool = False) -> None:
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
