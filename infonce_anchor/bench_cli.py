@@ -49,6 +49,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--no-plots", action="store_true", help="skip the PNGs")
     b.add_argument("--source", default="heldout", choices=("heldout", "train"),
                    help="which estimate the printed table shows (both are in summary.csv)")
+    b.add_argument("--executor", default="serial", choices=("serial", "ray"),
+                   help="serial: the units one after another here (default); ray: each unit "
+                   "(group) as a Ray task, on a local Ray runtime or the cluster at --address")
+    b.add_argument("--address", metavar="ADDR", help="ray: a running cluster to join (e.g. "
+                   "auto, or HEAD_IP:6379); default: start a local runtime")
+    b.add_argument("--cpus-per-unit", metavar="C", help="ray: CPUs per task, also its torch "
+                   "threads (default 1)")
+    b.add_argument("--gpus-per-unit", metavar="G", help="ray: GPUs per task (default 0: "
+                   "train on the CPU; > 0: on CUDA)")
+    b.add_argument("--retries", metavar="N", help="ray: retries of a task whose worker died "
+                   "(default 2); then its units are recorded in OUT/failed/")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
     b.add_argument("--json", action="store_true", help="print JSON")
 
@@ -75,7 +86,8 @@ def bench(args: argparse.Namespace) -> int:
             status = _run(config, out, args, max_units)
         result = write_report(config, out, plots=not args.no_plots, source=args.source)
     result.update({"ran": status.get("ran", 0),
-                   "train_seconds": round(status.get("seconds", 0.0), 2)})
+                   "train_seconds": round(status.get("seconds", 0.0), 2),
+                   "failed": status.get("failed", [])})
     if args.json:
         print(json.dumps(_strict(result), indent=2, default=_json_default))
     else:
@@ -195,11 +207,45 @@ def _run(config, out: Path, args, max_units):
         raise InputError("bench", "needs torch (pip install 'infonce-anchor[torch]')") from None
     from numerics.bench.runner import run_sweep
     from numerics.neural.device import resolve_device
-    device = resolve_device(args.device)
+    executor = make_executor(args)
+    device = resolve_device(args.device) if executor is None else None
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     # a seed that diverges is kept as NaN in its unit (numerics.bench.staircase.run_staircase)
     return run_sweep(config, out, device=device, progress=not args.quiet, max_units=max_units,
-                     log=log, group=args.group, graphs=args.cuda_graphs)
+                     log=log, group=args.group, graphs=args.cuda_graphs, executor=executor)
+
+
+def make_executor(args):
+    """None for ``--executor serial`` (and an error if a Ray option is given with it), else a
+    :class:`numerics.bench.distributed.RayExecutor` from the options."""
+    ray_options = {"--address": args.address, "--cpus-per-unit": args.cpus_per_unit,
+                   "--gpus-per-unit": args.gpus_per_unit, "--retries": args.retries}
+    if args.executor == "serial":
+        given = [k for k, v in ray_options.items() if v is not None]
+        if given:
+            raise InputError(given[0], "is an option of --executor ray")
+        return None
+    if args.device is not None:
+        raise InputError("--device", "with --executor ray the device follows --gpus-per-unit")
+    from numerics.bench.distributed import RayExecutor
+    return RayExecutor(address=args.address,
+                       cpus_per_unit=parse_number(args.cpus_per_unit, "--cpus-per-unit", 1.0),
+                       gpus_per_unit=parse_number(args.gpus_per_unit, "--gpus-per-unit", 0.0),
+                       retries=parse_int(args.retries, "--retries") if args.retries is not None
+                       else 2)
+
+
+def parse_number(text: str | None, argument: str, default: float) -> float:
+    """``text`` as a number >= 0 (``default`` when not given)."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(argument, f"must be a number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise InputError(argument, f"must be a finite number >= 0, got {text}")
+    return value
 
 
 def _plots(config, done, out: Path, record: dict) -> list[str]:
@@ -321,6 +367,8 @@ def _print(result: dict, source: str) -> None:
     print(f"{result['config']}: {result['finished']} of {result['units']} units finished "
           f"({result['ran']} trained now, {result['train_seconds']} s); results in "
           f"{result['out']}")
+    for f in result.get("failed", []):
+        print(f"FAILED: {f['unit']} ({f['reason']}; recorded in failed/, rerun to retry)")
     sel = [r for r in result["rows"] if r["source"] == source]
     if sel:
         print(f"{source} estimates, bits (bias = mean - true; MSE in bits^2):")

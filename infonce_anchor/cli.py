@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="infonce-anchor", description=(
         "Check and use the mathematics of InfoNCE-anchor (proper scoring rules, K-way JSD)."))
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "verify":
             return _verify(args)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("theory", "numerics", "infonce_anchor")
 #: where an optional dependency starts: these may be imported inside a function
 OPTIONAL = ("torch", "tqdm", "matplotlib", "sklearn", "pyarrow", "jupytext", "dit",
-            "threadpoolctl")
+            "threadpoolctl", "ray")
 #: modules that import torch (or matplotlib) at their top: a torch-free module (the CLI, the
 #: claims) may import them inside the function that needs them
 TORCH_LAYERS = ("numerics.neural", "numerics.bench", "numerics.ssl", "infonce_anchor.bench_plots",
