@@ -76,6 +76,11 @@ def bench(args: argparse.Namespace) -> int:
         if max_units < 0:
             raise InputError("--max-units", f"must be >= 0, got {max_units}")
     status = {"units": len(config.units()), "ran": 0, "seconds": 0.0}
+    if (args.summarize_only or args.report_only) and (args.executor != "serial" or any(
+            v is not None for v in (args.address, args.cpus_per_unit, args.gpus_per_unit,
+                                    args.retries))):
+        raise InputError("--executor", "--report-only and --summarize-only train nothing, so "
+                         "they take no executor options")
     if args.summarize_only:
         result = write_summaries_from_levels(config, out, plots=not args.no_plots,
                                              source=args.source)

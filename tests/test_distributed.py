@@ -398,6 +398,8 @@ def test_a_second_driver_on_a_folder_in_use_stops_at_once(ray_runtime, small, sm
     (["--executor", "ray", "--retries", "x"], "--retries"),
     (["--executor", "ray", "--retries", "1.5"], "--retries"),
     (["--executor", "ray", "--device", "cpu"], "--device"),
+    (["--report-only", "--executor", "ray"], "--executor"),
+    (["--summarize-only", "--cpus-per-unit", "2"], "--executor"),
 ])
 def test_bad_executor_options_are_one_line_errors(args, argument, tmp_path, capsys):
     from infonce_anchor.cli import main
