@@ -21,7 +21,8 @@ import math
 import sys
 from pathlib import Path
 
-from infonce_anchor.exact_cli import parse_int
+from infonce_anchor.exact_cli import parse_option_int, parse_option_number
+from infonce_anchor.output import have_matplotlib, strict_json
 from theory.errors import InputError
 
 
@@ -70,11 +71,7 @@ def bench(args: argparse.Namespace) -> int:
     if args.precision is not None:   # before anything reads the units: part of their hash
         config.train["precision"] = args.precision
     out = Path(args.out) if args.out else Path("bench-results") / config.name
-    max_units = None
-    if args.max_units is not None:
-        max_units = parse_int(args.max_units, "--max-units")
-        if max_units < 0:
-            raise InputError("--max-units", f"must be >= 0, got {max_units}")
+    max_units = parse_option_int(args.max_units, "--max-units", 0)
     status = {"units": len(config.units()), "ran": 0, "seconds": 0.0}
     if (args.summarize_only or args.report_only) and (args.executor != "serial" or any(
             v is not None for v in (args.address, args.cpus_per_unit, args.gpus_per_unit,
@@ -94,7 +91,7 @@ def bench(args: argparse.Namespace) -> int:
                    "train_seconds": round(status.get("seconds", 0.0), 2),
                    "failed": status.get("failed", [])})
     if args.json:
-        print(json.dumps(_strict(result), indent=2, default=_json_default))
+        print(json.dumps(strict_json(result), indent=2, default=_json_default))
     else:
         _print(result, args.source)
     return 0
@@ -125,7 +122,7 @@ def write_report(config, out: Path, *, plots: bool = True, source: str = "heldou
     attach_targets(rows, found, config)
     out.mkdir(parents=True, exist_ok=True)
     _write_tables(rows, overview_rows(rows), out, found)
-    (out / "levels.json").write_text(json.dumps(_strict(record), indent=1,
+    (out / "levels.json").write_text(json.dumps(strict_json(record), indent=1,
                                                 default=_json_default))
     pngs = _plots(config, done, out, record) if plots and done else []
     return {"config": config.name, "out": str(out), "units": len(done) + len(missing),
@@ -163,7 +160,7 @@ def write_summaries_from_levels(config, out: Path, *, plots: bool = True,
         record = with_targets(record, targets)
     attach_targets(rows, targets, config)
     _write_tables(rows, overview_rows(rows), out, targets)
-    path.write_text(json.dumps(_strict(record), indent=1, default=_json_default))
+    path.write_text(json.dumps(strict_json(record), indent=1, default=_json_default))
     pngs = []
     if plots and sizes:
         pngs = _heldout_plots(config, record, out)
@@ -234,27 +231,19 @@ def make_executor(args):
         raise InputError("--device", "with --executor ray the device follows --gpus-per-unit")
     from numerics.bench.distributed import RayExecutor
     return RayExecutor(address=args.address,
-                       cpus_per_unit=parse_number(args.cpus_per_unit, "--cpus-per-unit", 1.0),
-                       gpus_per_unit=parse_number(args.gpus_per_unit, "--gpus-per-unit", 0.0),
-                       retries=parse_int(args.retries, "--retries") if args.retries is not None
-                       else 2)
+                       cpus_per_unit=_or(parse_option_number(args.cpus_per_unit,
+                                                             "--cpus-per-unit", 0), 1.0),
+                       gpus_per_unit=_or(parse_option_number(args.gpus_per_unit,
+                                                             "--gpus-per-unit", 0), 0.0),
+                       retries=_or(parse_option_int(args.retries, "--retries", 0), 2))
 
 
-def parse_number(text: str | None, argument: str, default: float) -> float:
-    """``text`` as a number >= 0 (``default`` when not given)."""
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(argument, f"must be a number, got {text!r}") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise InputError(argument, f"must be a finite number >= 0, got {text}")
-    return value
+def _or(value, default):
+    return default if value is None else value
 
 
 def _plots(config, done, out: Path, record: dict) -> list[str]:
-    if not _have_matplotlib():
+    if not have_matplotlib():
         return []
     from infonce_anchor.bench_plots import staircase_figure
     targets = record.get("targets") or False     # none written: no D_KJS line
@@ -264,20 +253,11 @@ def _plots(config, done, out: Path, record: dict) -> list[str]:
 
 
 def _heldout_plots(config, record: dict, out: Path) -> list[str]:
-    if not _have_matplotlib():
+    if not have_matplotlib():
         return []
     from infonce_anchor.bench_plots import heldout_figure
     return [str(heldout_figure(config, record, B, out / f"heldout_B{B}.png"))
             for B in sorted({e["batch_size"] for e in record["entries"]})]
-
-
-def _have_matplotlib() -> bool:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print("note: no plots (matplotlib is not installed)", file=sys.stderr)
-        return False
-    return True
 
 
 COLUMNS = ("estimator", "label", "reports", "source", "critic", "batch_size", "level",
@@ -292,7 +272,7 @@ def _write_tables(rows: list[dict], overview: list[dict], out: Path,
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(rows)
-    (out / "summary.json").write_text(json.dumps(_strict(rows), indent=1,
+    (out / "summary.json").write_text(json.dumps(strict_json(rows), indent=1,
                                                  default=_json_default))
     lines = ["## Overview: held-out estimates, averaged over the levels", "",
              "| estimator | critic | B | mean abs bias (bits) | mean MSE (bits^2) | "
@@ -351,17 +331,6 @@ def _target_lines(rows: list[dict], targets: dict | None) -> list[str]:
                   f"{r['sd_bits']:.3f} | {r['runs']} |" for r in sel]
         lines.append("")
     return lines
-
-
-def _strict(obj):
-    """NaN / inf (e.g. the sd of one run) as null: strict JSON, readable by any parser."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    return obj
 
 
 def _json_default(v):

@@ -129,6 +129,29 @@ def parse_number(text: str | None, argument: str) -> float | None:
         raise InputError(argument, f"must be a number, got {text!r}") from None
 
 
+def parse_option_int(text: str | None, argument: str, minimum: int) -> int | None:
+    """An optional integer option (None when not given), checked ``>= minimum``."""
+    if text is None:
+        return None
+    value = parse_int(text, argument)
+    if value < minimum:
+        raise InputError(argument, f"must be an integer >= {minimum}, got {text!r}")
+    return value
+
+
+def parse_option_number(text: str | None, argument: str,
+                        minimum: float | None = None) -> float | None:
+    """An optional finite number option (None when not given), checked ``>= minimum``."""
+    value = parse_number(text, argument)
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        raise InputError(argument, f"must be a finite number, got {text!r}")
+    if minimum is not None and value < minimum:
+        raise InputError(argument, f"must be a finite number >= {minimum:g}, got {text!r}")
+    return value
+
+
 def _pair(args: argparse.Namespace):
     try:
         return as_pair(parse_vector(args.q1, "q1"), parse_vector(args.q0, "q0"),

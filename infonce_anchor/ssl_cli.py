@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from infonce_anchor.exact_cli import parse_int
+from infonce_anchor.exact_cli import parse_option_int
 from theory.errors import InputError
 
 #: what the numbers printed by ``ssl --json`` are measured in
@@ -46,8 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def ssl(args: argparse.Namespace) -> int:
     """Run the ``ssl`` command: train the missing units (unless ``--report-only``), write the
     report, print it."""
-    threads = option_int(args.threads, "--threads", minimum=1)
-    max_units = option_int(args.max_units, "--max-units", minimum=0)
+    threads = parse_option_int(args.threads, "--threads", minimum=1)
+    max_units = parse_option_int(args.max_units, "--max-units", minimum=0)
     require_torch()
     from numerics.ssl.sweep import load_config
     config = load_config(args.config)
@@ -65,16 +65,6 @@ def ssl(args: argparse.Namespace) -> int:
     else:
         print_result(config, result)
     return 0
-
-
-def option_int(text: str | None, argument: str, minimum: int) -> int | None:
-    """The integer option ``text`` (None when not given), checked ``>= minimum``."""
-    if text is None:
-        return None
-    value = parse_int(text, argument)
-    if value < minimum:
-        raise InputError(argument, f"must be >= {minimum}, got {value}")
-    return value
 
 
 def require_torch() -> None:

@@ -11,13 +11,10 @@ torch (through :mod:`numerics.ssl.objectives`): the command line imports it afte
 from __future__ import annotations
 
 import json
-import math
-import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from infonce_anchor.output import have_matplotlib, strict_json
 from numerics.ssl.objectives import OBJECTIVES, TABLE2_PAPER
 from numerics.ssl.statistics import paired_differences, summary_rows
 from theory.errors import InputError
@@ -43,26 +40,12 @@ def comparisons(methods: list[str], records: list[dict]) -> list[dict[str, Any]]
 def build_summary(config, records: list[dict], missing: list[str]) -> dict[str, Any]:
     """What ``summary.json`` holds: the config, every unit record, the per-method rows (%),
     the paired comparisons (accuracy points), the units not yet run and the paper's Table 2."""
-    return plain({
+    return strict_json({
         "name": config.name, "measured_in": UNITS,
         "config": {"data": config.data, "train": config.train, "probe": config.probe},
         "records": records, "rows": summary_rows(config.methods, config.labels, records),
         "comparisons": comparisons(config.methods, records), "missing": list(missing),
         "paper_table2": TABLE2_PAPER})
-
-
-def plain(obj: Any) -> Any:
-    """``obj`` as strict JSON values: NaN / inf as None, tuples as lists, numpy scalars as
-    Python numbers."""
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    return obj
 
 
 def write_report(config, out: Path, records: list[dict], missing: list[str], *,
@@ -76,7 +59,7 @@ def write_report(config, out: Path, records: list[dict], missing: list[str], *,
         write_text(out / name, text)
         written.append(str(out / name))
     png = out / "accuracy.png"
-    if plots and have_matplotlib() and any(r["seeds"] for r in summary["rows"]):
+    if plots and have_matplotlib("accuracy.png") and any(r["seeds"] for r in summary["rows"]):
         written.append(str(accuracy_figure(config, summary, png)))
     return {"summary": summary, "files": written}
 
@@ -87,16 +70,6 @@ def write_text(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError("--out", f"cannot write {path} ({exc.strerror})") from None
-
-
-def have_matplotlib() -> bool:
-    """Whether matplotlib imports; else a note on stderr."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        print("note: no accuracy.png (matplotlib is not installed)", file=sys.stderr)
-        return False
-    return True
 
 
 # ------------------------------------------------------------------------------ the tables

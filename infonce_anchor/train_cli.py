@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infonce_anchor.exact_cli import command_line_words, parse_int, parse_number
+from infonce_anchor.exact_cli import command_line_words, parse_option_int, parse_option_number
 from numerics.exact.mi import as_joint, mi_kway_jsd, mutual_information
 from numerics.exact.units import LN2
 from numerics.neural.architecture import (
@@ -76,22 +76,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _int(text: str | None, argument: str, minimum: int) -> int | None:
-    if text is None:
-        return None
-    value = parse_int(text, argument)
-    if value < minimum:
-        raise InputError(argument, f"must be an integer >= {minimum}, got {text!r}")
-    return value
-
-
-def _number(text: str | None, argument: str) -> float | None:
-    value = parse_number(text, argument)
-    if value is not None and not math.isfinite(value):
-        raise InputError(argument, f"must be a finite number, got {text!r}")
-    return value
-
-
 def load_joint(path_text: str, normalize: bool = False):
     """The ``.npy`` file as a validated joint table (InputErrors name ``--joint``)."""
     path = Path(path_text)
@@ -131,28 +115,29 @@ def train(args: argparse.Namespace) -> int:
     if args.critic not in CRITICS:
         raise InputError("--critic", f"unknown critic {args.critic!r}; expected one of "
                          f"{', '.join(CRITICS)}")
-    B = _int(args.batch_size, "--batch-size", 1)
+    B = parse_option_int(args.batch_size, "--batch-size", 1)
     if B < 2:
         raise InputError("--batch-size", f"must be >= 2 for {args.estimator} (the negatives "
                          f"are the batch's off-diagonal pairs; InfoNCE-type losses have K = B - 1 "
                          f"slots), got {B}")
-    steps = _int(args.steps, "--steps", 0)
-    seed = _int(args.seed, "--seed", 0)
-    runs = _int(args.runs, "--runs", 1)
-    eval_batches = _int(args.eval_batches, "--eval-batches", 2)
-    K = _int(args.K, "--K", 1)
-    hidden, layers, embed = (_int(args.hidden, "--hidden", 1), _int(args.layers, "--layers", 1),
-                             _int(args.embed, "--embed", 1))
+    steps = parse_option_int(args.steps, "--steps", 0)
+    seed = parse_option_int(args.seed, "--seed", 0)
+    runs = parse_option_int(args.runs, "--runs", 1)
+    eval_batches = parse_option_int(args.eval_batches, "--eval-batches", 2)
+    K = parse_option_int(args.K, "--K", 1)
+    hidden, layers, embed = (parse_option_int(args.hidden, "--hidden", 1),
+                             parse_option_int(args.layers, "--layers", 1),
+                             parse_option_int(args.embed, "--embed", 1))
     if args.lr is None:
         lr = default_lr(args.critic)
         lr_source = f"default for the {args.critic} critic"
     else:
-        lr = _number(args.lr, "--lr")
+        lr = parse_option_number(args.lr, "--lr")
         if not lr > 0:
             raise InputError("--lr", f"must be > 0, got {args.lr!r}")
         lr_source = "given"
-    nu, tau, alpha = (_number(args.nu, "--nu"), _number(args.tau, "--tau"),
-                      _number(args.alpha, "--alpha"))
+    nu, tau, alpha = (parse_option_number(args.nu, "--nu"), parse_option_number(args.tau, "--tau"),
+                      parse_option_number(args.alpha, "--alpha"))
     if args.out is not None and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
         raise InputError("--out", f"results go to a .csv or .parquet file, got {args.out!r}")
     if args.out is not None and Path(args.out).suffix.lower() == ".parquet":

@@ -61,9 +61,6 @@ EXPECTED = {
     # Fig. 1 ("InfoNCE-anchor is the most accurate"): at the paper's settings (shipped H200 run)
     # JS-plugin's MSE is lower on the separable critic only; it holds on the joint critic.
     "fig1": "minor",
-    # Sec. 4.3's Table 2 pattern in the small offline setting (shipped ssl-digits run): the
-    # objectives lie within half a point; it says nothing against Table 2 on CIFAR-100.
-    "sec4.3.small.ordering": "minor",
 }
 #: claims that are not refuted, to check that they carry no rating
 NOT_REFUTED = ("table3.pseudo-spherical-range", "table3.brier", "thm2.examples")

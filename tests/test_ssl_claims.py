@@ -1,6 +1,7 @@
 """The SSL claims (issue #14): ``sec4.3.small.anchor`` and ``sec4.3.small.ordering`` decide by
-the criteria stated in :mod:`infonce_anchor.claims.ssl`, on made-up results written to a folder
-that ``$INFONCE_ANCHOR_BENCH_RESULTS`` points at.
+the criteria stated in :mod:`infonce_anchor.claims.ssl` (verified when they hold; ``open``, not
+refuted, when they fail on this stand-in for the paper's CIFAR-100 setting), on made-up results
+written to a folder that ``$INFONCE_ANCHOR_BENCH_RESULTS`` points at.
 
 The made-up records are chosen so that the expected verdict follows from the criteria by hand:
 the paired differences are constant across seeds where the interval must exclude 0 (sd 0, so
@@ -53,12 +54,13 @@ def test_paper_like_results_verify_both(tmp_path, monkeypatch):
     assert "+0.00 points" in anchor.evidence
 
 
-def test_anchor_better_for_every_seed_is_refuted_minor(tmp_path, monkeypatch):
+def test_anchor_better_for_every_seed_fails_and_stays_open(tmp_path, monkeypatch):
     top1 = dict(PAPER_LIKE, infonce_anchor=[v + 1.0 for v in PAPER_LIKE["infonce"]])
     _write(tmp_path, monkeypatch, top1)
     out = ssl_claims.check_anchor()
-    assert out.status == "refuted" and out.severity == "minor"
-    assert "raises top-1 by 1.00 points" in out.correction
+    # a failure on the stand-in is never a refutation of the paper (CIFAR-100 / ResNet-18)
+    assert out.status == "open" and out.severity is None
+    assert "raises top-1 by 1.00 points" in out.evidence and "Not a refutation" in out.evidence
     assert out.details["difference"]["ci95"] == pytest.approx([1.0, 1.0])
 
 
@@ -66,17 +68,17 @@ def test_each_ordering_part_can_fail_alone(tmp_path, monkeypatch):
     # chi^2 above InfoNCE: (a) fails, (b) and (c) hold
     _write(tmp_path, monkeypatch, dict(PAPER_LIKE, chi2=[v + 1 for v in PAPER_LIKE["infonce"]]))
     out = ssl_claims.check_ordering()
-    assert out.status == "refuted" and out.severity == "minor"
+    assert out.status == "open" and out.severity is None
     assert out.details["parts"] == {"order": False, "js_below_infonce": True,
                                     "spherical_collapses": True}
-    assert "not in Table 2's order" in out.correction
+    assert "not in Table 2's order" in out.evidence
 
 
 def test_spherical_above_random_does_not_collapse(tmp_path, monkeypatch):
     _write(tmp_path, monkeypatch, dict(PAPER_LIKE, spherical=[91.0] * 5))
     out = ssl_claims.check_ordering()
     assert out.details["parts"]["spherical_collapses"] is False
-    assert out.status == "refuted"
+    assert out.status == "open"
     assert "does not collapse" in out.evidence
 
 
@@ -88,7 +90,7 @@ def test_js_within_noise_of_infonce_fails_part_b(tmp_path, monkeypatch):
     out = ssl_claims.check_ordering()
     assert out.details["parts"] == {"order": True, "js_below_infonce": False,
                                     "spherical_collapses": True}
-    assert out.status == "refuted" and "not below InfoNCE beyond seed noise" in out.correction
+    assert out.status == "open" and "not below InfoNCE beyond seed noise" in out.evidence
 
 
 def test_too_few_seeds_or_no_results_stay_open(tmp_path, monkeypatch):

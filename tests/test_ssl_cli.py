@@ -288,9 +288,9 @@ BAD_CASES = {
                           ["objectives", "'nope'"]),
     "cifar without data_dir": (GOOD.replace('"digits"', '"cifar100"'), [],
                                ["data.data_dir", "cifar100"]),
-    "threads 0": (GOOD, ["--threads", "0"], ["--threads", ">= 1", "got 0"]),
+    "threads 0": (GOOD, ["--threads", "0"], ["--threads", ">= 1", "got '0'"]),
     "threads text": (GOOD, ["--threads", "two"], ["--threads", "integer"]),
-    "max units -1": (GOOD, ["--max-units", "-1"], ["--max-units", ">= 0", "got -1"]),
+    "max units -1": (GOOD, ["--max-units", "-1"], ["--max-units", ">= 0", "got '-1'"]),
     "report-only on nothing": (GOOD, ["--report-only"], ["--report-only", "no results"]),
 }
 

@@ -14,14 +14,20 @@ per seed, and "seed noise" is the paired 95 % t interval of the mean difference)
 
 * ``sec4.3.small.anchor`` ("adding the anchor ... does not translate into better SSL
   performance"; Table 2: 65.74 vs 65.98): verified if the interval of InfoNCE-anchor - InfoNCE
-  contains 0 (no change beyond seed noise); otherwise refuted (minor: it holds on CIFAR-100 per
-  Table 2), with the direction and size.
+  contains 0 (no change beyond seed noise); otherwise it fails, with the direction and size.
 * ``sec4.3.small.ordering`` (Table 2's order, InfoNCE ~ InfoNCE-anchor > chi^2 > JS, and "JS
   performs poorly ... spherical scores collapse entirely"): verified if all three hold:
   (a) the mean top-1 order min(InfoNCE, InfoNCE-anchor) > chi^2 > JS, as printed;
   (b) JS below InfoNCE beyond seed noise (the interval of InfoNCE - JS above 0);
   (c) Spherical collapses: its mean top-1 below that of the untrained (random) encoder.
-  Otherwise refuted (minor), naming the parts that fail.
+  Otherwise it fails, naming the parts that fail.
+
+**A failure here is reported ``open``, never ``refuted``.**  The paper states these results for
+CIFAR-100 with ResNet-18, not for a small stand-in; as for the benchmark's stand-in domains
+(:mod:`infonce_anchor.claims.benchmark`), a statement that fails only on the stand-in may fail
+because of the stand-in (on 8x8 digits an untrained encoder already reaches about 96 %), so the
+claim stays open with the numbers and the parts that fail.  A statement that holds is verified
+for the setting its text names.
 
 Both need at least :data:`MIN_SEEDS` seeds of every method involved; with fewer, or no results,
 the claim stays ``open``.
@@ -38,6 +44,10 @@ MIN_SEEDS = 5
 LABELS = {"infonce": "InfoNCE", "infonce_anchor": "InfoNCE-anchor", "spherical": "Spherical",
           "js": "JS", "chi2": "chi^2", "random": "random encoder", "supervised": "supervised"}
 SETTING = "8x8 digits, small CNN, linear probe"
+#: why a failure in this setting is not a refutation of the paper
+STAND_IN = ("Not a refutation: the paper states this for CIFAR-100 / ResNet-18 (claim table2, "
+            "open), and here an untrained encoder already reaches the mid-90s %, so the small "
+            "setting may be the cause.")
 #: how each part of ``sec4.3.small.ordering`` reads when it fails
 PART_WORDS = {"order": "the means are not in Table 2's order",
               "js_below_infonce": "JS is not below InfoNCE beyond seed noise",
@@ -93,10 +103,9 @@ def check_anchor() -> Outcome:
     if lo <= 0 <= hi:
         return Outcome("verified-sampled", method, evidence, details)
     direction = "raises" if lo > 0 else "lowers"
-    return Outcome("refuted", method, evidence, details, severity="minor",
-                   correction=f"in this setting the anchor {direction} top-1 by "
-                   f"{abs(d['mean']):.2f} points beyond seed noise; Table 2 (CIFAR-100) is not "
-                   "decided by it")
+    return Outcome("open", method, f"{evidence}. Fails in this stand-in setting: the anchor "
+                   f"{direction} top-1 by {abs(d['mean']):.2f} points beyond seed noise. "
+                   f"{STAND_IN}", details)
 
 
 def _ordering_parts(results: dict) -> tuple[dict[str, bool], list[str], dict]:
@@ -139,8 +148,7 @@ def check_ordering() -> Outcome:
     failed = [PART_WORDS[k] for k, ok in parts.items() if not ok]
     objectives = [details["means"][m] for m in ("infonce", "infonce_anchor", "spherical", "js",
                                                  "chi2")]
-    return Outcome("refuted", method, evidence, details, severity="minor",
-                   correction=f"in this setting {'; '.join(failed)}: the five objectives' "
-                   f"mean top-1 lie within {max(objectives) - min(objectives):.2f} points "
-                   f"({min(objectives):.2f}-{max(objectives):.2f} %); Table 2 (CIFAR-100, "
-                   "ResNet-18) is not decided by it")
+    return Outcome("open", method, f"{evidence}. Fails in this stand-in setting: "
+                   f"{'; '.join(failed)}; the five objectives' mean top-1 lie within "
+                   f"{max(objectives) - min(objectives):.2f} points "
+                   f"({min(objectives):.2f}-{max(objectives):.2f} %). {STAND_IN}", details)

@@ -125,22 +125,16 @@ class SweepConfig:
     @classmethod
     def from_file(cls, path: str | Path) -> "SweepConfig":
         path = Path(path)
-        try:
-            raw = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise InputError("config", f"no such file: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError("config", f"{path} is not valid TOML ({exc})") from None
-        cfg = cls.from_dict(raw, base_dir=path.parent)
+        cfg = cls.from_dict(read_toml(path), base_dir=path.parent)
         cfg.source = str(path)
         return cfg
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], base_dir: Path | None = None) -> "SweepConfig":
         known = {"name", "task", "train", "report", "variants"}
-        _no_unknown(raw, known, "config")
+        reject_unknown_keys(raw, known, "config")
         name = check_sweep_name(raw.get("name"))
-        task = _section(raw, "task", {"kind", "levels_bits", "steps_per_level", "dim", "d",
+        task = config_section(raw, "task", {"kind", "levels_bits", "steps_per_level", "dim", "d",
                                       "path", "classes"}, TASK_DEFAULTS)
         if task.get("kind") not in TASK_KINDS:
             raise InputError("task.kind", f"must be one of {', '.join(TASK_KINDS)}, got "
@@ -152,8 +146,8 @@ class SweepConfig:
             if base_dir is not None and not Path(task["path"]).is_absolute():
                 task["path"] = str((base_dir / task["path"]).resolve())
         _check_task(task)
-        train = _section(raw, "train", set(TRAIN_DEFAULTS), TRAIN_DEFAULTS)
-        report = _section(raw, "report", set(REPORT_DEFAULTS), REPORT_DEFAULTS)
+        train = config_section(raw, "train", set(TRAIN_DEFAULTS), TRAIN_DEFAULTS)
+        report = config_section(raw, "report", set(REPORT_DEFAULTS), REPORT_DEFAULTS)
         _check_train(train)
         _check_report(report)
         estimators = _estimators(train["estimators"], raw.get("variants", {}))
@@ -262,17 +256,35 @@ def _check_report(report: dict[str, Any]) -> None:
     require_int(report["smooth_span"], "report.smooth_span")
 
 
-def _no_unknown(section: dict, known: set[str], where: str) -> None:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A sweep config file's TOML; an unreadable or invalid file is an InputError naming
+    ``config`` (the benchmark's and the SSL sweeps' configs)."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError("config", f"no such file: {path}") from None
+    except OSError as exc:
+        raise InputError("config", f"cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError("config", f"{path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("config", f"{path} is not valid TOML ({exc})") from None
+
+
+def reject_unknown_keys(section: dict, known: set[str], where: str) -> None:
+    """An InputError naming ``where`` if ``section`` has a key not in ``known``."""
     bad = sorted(set(section) - known)
     if bad:
         raise InputError(where, f"unknown key(s) {bad}; expected {sorted(known)}")
 
 
-def _section(raw: dict, name: str, known: set[str], defaults: dict) -> dict[str, Any]:
+def config_section(raw: dict, name: str, known: set[str], defaults: dict) -> dict[str, Any]:
+    """The table ``[name]`` of a config over a deep copy of its ``defaults`` (keys checked
+    against ``known``)."""
     section = raw.get(name, {})
     if not isinstance(section, dict):
         raise InputError(name, f"[{name}] must be a table")
-    _no_unknown(section, known, name)
+    reject_unknown_keys(section, known, name)
     return {**json.loads(json.dumps(defaults)), **section}
 
 
@@ -347,7 +359,7 @@ def _estimators(names: list[str], variants: dict[str, Any]) -> list[BenchEstimat
                 raise InputError(f"variants.{n}.base", "a variant needs base = a catalogue "
                                  f"estimator ({', '.join(ESTIMATORS)})")
             base, label = spec.pop("base"), spec.pop("label", None)
-            _no_unknown(spec, set(OPTION_NAMES), f"variants.{n}")
+            reject_unknown_keys(spec, set(OPTION_NAMES), f"variants.{n}")
             _check_options(spec, f"variants.{n}", base)
             out.append(make_estimator(n, base, label, **spec))
         else:

@@ -19,11 +19,12 @@ from theory.errors import InputError
 
 
 # ------------------------------------------------------------------------------ running
-def unit_path(out_dir: Path, unit: Unit) -> Path:
-    """``out_dir/units/<unit name>.npz``; a name that would leave that folder is an error (the
-    names are built from checked config values, so this never happens by design)."""
+def unit_path(out_dir: Path, unit: Unit, suffix: str = ".npz") -> Path:
+    """``out_dir/units/<unit name><suffix>``; a name that would leave that folder is an error
+    (the names are built from checked config values, so this never happens by design).  Any
+    unit with a ``name`` (the SSL sweeps' too, with ``.json``)."""
     units = Path(out_dir) / "units"
-    path = units / f"{unit.name}.npz"
+    path = units / f"{unit.name}{suffix}"
     if path.resolve().parent != units.resolve():
         raise InputError("unit", f"unit name {unit.name!r} would leave {units}")
     return path

@@ -36,7 +36,6 @@ import hashlib
 import json
 import os
 import time
-import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.bench.config import check_sweep_name
+from numerics.bench.config import (
+    check_sweep_name,
+    config_section,
+    read_toml,
+    reject_unknown_keys,
+)
+from numerics.bench.runner import unit_path as bench_unit_path
 from numerics.ssl.augment import augment_by_name
 from numerics.ssl.data import ImageDataset, load_dataset
 from numerics.ssl.encoders import ENCODERS
@@ -123,44 +128,22 @@ class SSLConfig:
 # ------------------------------------------------------------------------------ the config
 def load_config(path: str | Path) -> SSLConfig:
     """Read and check a TOML config; every error names the key and the rule it broke."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise InputError("config", f"cannot read {path} ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError("config", f"{path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("config", f"{path} is not valid TOML: {exc}") from None
+    raw = read_toml(Path(path))
     return parse_config(raw, source=str(path))
 
 
 def parse_config(raw: dict[str, Any], source: str = "") -> SSLConfig:
-    _no_unknown(raw, {"name", "data", "train", "probe"}, "the config")
+    reject_unknown_keys(raw, {"name", "data", "train", "probe"}, "config")
     name = check_sweep_name(raw.get("name"))
-    data = _section(raw, "data", DATA_DEFAULTS)
-    train = _section(raw, "train", TRAIN_DEFAULTS)
-    probe = _section(raw, "probe", PROBE_DEFAULTS)
+    data = config_section(raw, "data", set(DATA_DEFAULTS), DATA_DEFAULTS)
+    train = config_section(raw, "train", set(TRAIN_DEFAULTS), TRAIN_DEFAULTS)
+    probe = config_section(raw, "probe", set(PROBE_DEFAULTS), PROBE_DEFAULTS)
     _check_data(data)
     _check_train(train)
     if not isinstance(probe["C"], (int, float)) or isinstance(probe["C"], bool) \
             or not probe["C"] > 0:
         raise InputError("probe.C", f"must be a positive number, got {probe['C']!r}")
     return SSLConfig(name, data, train, probe, source)
-
-
-def _no_unknown(section: dict, known: set[str], where: str) -> None:
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise InputError(unknown[0], f"unknown key in {where}; known: {', '.join(sorted(known))}")
-
-
-def _section(raw: dict, name: str, defaults: dict) -> dict[str, Any]:
-    given = raw.get(name, {})
-    if not isinstance(given, dict):
-        raise InputError(name, f"must be a table [{name}]")
-    _no_unknown(given, set(defaults), f"[{name}]")
-    return {**defaults, **given}
 
 
 def _check_data(data: dict[str, Any]) -> None:
@@ -212,12 +195,9 @@ def _check_train(train: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------ running
 def unit_path(out_dir: Path, unit: SSLUnit) -> Path:
-    """``out_dir/units/<unit>.json``, never outside that folder."""
-    units = Path(out_dir) / "units"
-    path = units / f"{unit.name}.json"
-    if path.resolve().parent != units.resolve():
-        raise InputError("unit", f"unit name {unit.name!r} would leave {units}")
-    return path
+    """``out_dir/units/<unit>.json``, never outside that folder
+    (:func:`numerics.bench.runner.unit_path`)."""
+    return bench_unit_path(out_dir, unit, ".json")
 
 
 def datasets(config: SSLConfig) -> tuple[ImageDataset, ImageDataset]:
